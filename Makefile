@@ -1,0 +1,123 @@
+# dembench - see README.md.  Targets:
+#   make                build the dembench command and the tools
+#   make check          install missing packages, build, run every test
+#   make suite=NAME     run suites/NAME.ini and write its report
+#   make data           build data/fmnist-c.h5 (SEVERITIES="5" default)
+#   make deps           install the Debian packages dembench needs
+#   make clean          remove build/
+# Switches: SANITIZE=1 (ASan + UBSan), CC, CFLAGS, JOBS.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS = hdf5 openblas inih
+SANITIZE ?=
+SEVERITIES ?= 5
+JOBS ?=
+
+ifdef suite
+.DEFAULT_GOAL := suite
+else
+.DEFAULT_GOAL := all
+endif
+
+# Recursive assignment: pkg-config runs only when a recipe needs it,
+# after "make deps" has had the chance to install it.
+DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+DEP_LIBS = $(shell pkg-config --libs $(PKGS)) -lcsv -ljpeg -lz -lm -lpthread
+SANITIZERS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+SAN_FLAGS = $(if $(SANITIZE),$(SANITIZERS))
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(CFLAGS) \
+	$(SAN_FLAGS) -Ibench -Iloaders -Ibuild $(DEP_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+
+B = build
+LIB_SRC = $(filter-out bench/main.c,$(wildcard bench/*.c)) \
+	$(wildcard loaders/*.c)
+METHOD_SRC = $(sort $(wildcard methods/*.c))
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(METHOD_SRC:%.c=$(B)/%.o) \
+	$(B)/registry.o
+TOOL_FMNIST_SRC = $(wildcard tools/fmnist/*.c)
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_SUPPORT = $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+TESTS = $(TEST_SRC:tests/%.c=$(B)/tests/%)
+
+all: $(B)/dembench $(B)/fmnist-c
+
+# Rebuild everything when the compiler or its flags change.
+$(B)/flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@.new
+	@cmp -s $@ $@.new && rm $@.new || mv $@.new $@
+
+# The method registry lists every file in methods/: adding a method is
+# adding its file.  Each file defines "const struct method method_NAME"
+# where NAME is the file name without .c.
+$(B)/methods.list: FORCE
+	@mkdir -p $(B)
+	@echo $(notdir $(basename $(METHOD_SRC))) > $@.new
+	@cmp -s $@ $@.new && rm $@.new || mv $@.new $@
+
+$(B)/registry.c: $(B)/methods.list tools/gen-registry.sh
+	sh tools/gen-registry.sh $$(cat $<) > $@.tmp && mv $@.tmp $@
+
+$(B)/%.o: %.c $(B)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/registry.o: $(B)/registry.c $(B)/flags
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The tail in double precision, for the finite-difference tests.
+$(B)/double/%.o: %.c $(B)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DDEMBENCH_DOUBLE -c $< -o $@
+
+$(B)/libdembench.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/dembench: $(B)/bench/main.o $(B)/libdembench.a
+	$(CC) $(ALL_LDFLAGS) $^ $(DEP_LIBS) -o $@
+
+$(B)/fmnist-c: $(TOOL_FMNIST_SRC:%.c=$(B)/%.o) $(B)/libdembench.a
+	$(CC) $(ALL_LDFLAGS) $^ $(DEP_LIBS) -o $@
+
+# Tests link the library; test_layers uses the double-precision tail.
+$(B)/tests/test_layers: $(B)/double/bench/tail.o
+$(B)/tests/test_layers.o: ALL_CFLAGS += -DDEMBENCH_DOUBLE
+$(B)/tests/%: $(B)/tests/%.o $(TEST_SUPPORT:%.c=$(B)/%.o) \
+		$(B)/libdembench.a
+	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(B)/libdembench.a \
+		$(DEP_LIBS) -lcmocka -o $@
+
+tests: $(TESTS) $(B)/dembench
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory tests
+	prove -e '' $(TESTS) $(wildcard tests/*.sh)
+
+data: deps
+	@$(MAKE) --no-print-directory $(B)/fmnist-c
+	$(B)/fmnist-c --out data/fmnist-c.h5 --severities "$(SEVERITIES)"
+
+suite: deps
+	@test -f suites/$(suite).ini || \
+		{ echo "make: suites/$(suite).ini not found" >&2; exit 2; }
+	@$(MAKE) --no-print-directory all
+	@data=$$(sed -n 's/^[ \t]*data[ \t]*=[ \t]*//p' suites/$(suite).ini \
+		| head -n 1); \
+	if [ "$$data" = data/fmnist-c.h5 ] && [ ! -f "$$data" ]; then \
+		$(MAKE) --no-print-directory data; fi
+	$(B)/dembench run suites/$(suite).ini $(if $(JOBS),--jobs $(JOBS))
+	$(B)/dembench report results/$(suite)
+
+clean:
+	rm -rf $(B)
+
+FORCE:
+.PHONY: all check clean data deps suite tests FORCE
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

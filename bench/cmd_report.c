@@ -1,0 +1,29 @@
+/* cmd_report.c - "dembench report DIR": tables from result files. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report.h"
+#include "util.h"
+
+int cmd_report(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") ||
+			  !strcmp(argv[1], "-h"))) {
+		puts("usage: dembench report DIR\n\n"
+		     "Writes DIR/summary.csv (one row per run and task) and "
+		     "DIR/table.md\nfrom the result files in DIR/runs.");
+		return EXIT_OK;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "usage: dembench report DIR\n");
+		return EXIT_USAGE;
+	}
+	if (report_write(argv[1])) {
+		fprintf(stderr, "dembench: error: %s\n", err_msg());
+		return EXIT_FAILURE_RUN;
+	}
+	fprintf(stderr, "dembench: wrote %s/summary.csv and %s/table.md\n",
+		argv[1], argv[1]);
+	return EXIT_OK;
+}

@@ -1,0 +1,50 @@
+/* main.c - the dembench command: dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "util.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "inspect", cmd_inspect, "validate a feature file and describe it" },
+	{ "methods", cmd_methods, "list the methods and their tunables" },
+	{ "report", cmd_report, "write the tables of a results folder" },
+	{ "run", cmd_run, "run or resume a suite" },
+	{ NULL, NULL, NULL }
+};
+
+static void usage(FILE *fp)
+{
+	fputs("usage: dembench COMMAND [ARGS]\n\n"
+	      "Test-time adaptation benchmarks on precomputed features.\n\n"
+	      "Commands:\n", fp);
+	for (int i = 0; commands[i].name; i++)
+		fprintf(fp, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fputs("\n'dembench COMMAND --help' describes each command; "
+	      "docs/cli.md lists the exit codes.\n", fp);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (int i = 0; commands[i].name; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "dembench: error: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,215 @@
+/* report.c - aggregate result files into summary.csv and table.md. */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suite.h"
+#include "util.h"
+
+static int index_of(char **list, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return i;
+	return -1;
+}
+
+/* Adds s to the list unless present; returns its index. */
+static int add_name(char ***list, int *n, const char *s)
+{
+	int i = index_of(*list, *n, s);
+
+	if (i >= 0)
+		return i;
+	*list = xrealloc(*list, (size_t)(*n + 1) * sizeof(char *));
+	(*list)[*n] = xstrdup(s);
+	return (*n)++;
+}
+
+static void collect_tasks(struct report *r, const struct result_table *t)
+{
+	for (int i = 0; i < t->n; i++)
+		if (t->rows[i].task_index + 1 > r->n_tasks)
+			r->n_tasks = t->rows[i].task_index + 1;
+	r->tasks = xcalloc((size_t)r->n_tasks, sizeof(char *));
+	for (int i = 0; i < t->n; i++) {
+		const struct result_row *row = &t->rows[i];
+
+		if (!r->tasks[row->task_index])
+			r->tasks[row->task_index] = xstrdup(row->task);
+	}
+}
+
+static struct config_scores *find_config(struct report *r,
+					 const struct result_row *row)
+{
+	struct config_scores *c;
+
+	for (int i = 0; i < r->n_configs; i++) {
+		c = &r->configs[i];
+		if (!strcmp(c->protocol, row->protocol) &&
+		    !strcmp(c->method, row->method) &&
+		    !strcmp(c->tunables, row->tunables) && c->lr == row->lr)
+			return c;
+	}
+	r->configs = xrealloc(r->configs, (size_t)(r->n_configs + 1) *
+			      sizeof(*r->configs));
+	c = &r->configs[r->n_configs++];
+	memset(c, 0, sizeof(*c));
+	c->protocol = r->protocols[add_name(&r->protocols, &r->n_protocols,
+					    row->protocol)];
+	c->method = r->methods[add_name(&r->methods, &r->n_methods,
+					row->method)];
+	c->tunables = xstrdup(row->tunables);
+	c->lr = row->lr;
+	c->n_tasks = r->n_tasks;
+	return c;
+}
+
+static int seed_slot(struct config_scores *c, long seed)
+{
+	size_t cells;
+
+	for (int s = 0; s < c->n_seeds; s++)
+		if (c->seeds[s] == seed)
+			return s;
+	c->seeds = xrealloc(c->seeds, (size_t)(c->n_seeds + 1) * sizeof(long));
+	c->seeds[c->n_seeds] = seed;
+	cells = (size_t)(c->n_seeds + 1) * (size_t)c->n_tasks;
+	c->accuracy = xrealloc(c->accuracy, cells * sizeof(double));
+	c->selection = xrealloc(c->selection, cells * sizeof(double));
+	for (int k = 0; k < c->n_tasks; k++) {
+		c->accuracy[(size_t)c->n_seeds * c->n_tasks + k] = NAN;
+		c->selection[(size_t)c->n_seeds * c->n_tasks + k] = NAN;
+	}
+	return c->n_seeds++;
+}
+
+/* Methods in the order of the suite kept beside the results, if any. */
+static void order_methods(struct report *r)
+{
+	char *path = xasprintf("%s/suite.ini", r->dir);
+	struct suite *s = path_exists(path) ? suite_load(path) : NULL;
+
+	free(path);
+	if (!s)
+		return;
+	for (int i = 0; i < s->n_methods; i++)
+		add_name(&r->methods, &r->n_methods, s->methods[i].method->name);
+	for (int i = 0; i < s->n_protocols; i++)
+		add_name(&r->protocols, &r->n_protocols,
+			 protocol_name(s->protocols[i]));
+	suite_free(s);
+}
+
+int report_load(const char *dir, struct report *r)
+{
+	struct result_table t = { 0 };
+
+	memset(r, 0, sizeof(*r));
+	r->dir = xstrdup(dir);
+	if (results_read_dir(dir, &t))
+		return -1;
+	if (!t.n) {
+		err_set("%s/runs holds no result files; run the suite first",
+			dir);
+		results_free(&t);
+		return -1;
+	}
+	order_methods(r);
+	collect_tasks(r, &t);
+	for (int i = 0; i < t.n; i++) {
+		const struct result_row *row = &t.rows[i];
+		struct config_scores *c = find_config(r, row);
+		int s = seed_slot(c, row->seed);
+		size_t cell = (size_t)s * c->n_tasks + row->task_index;
+
+		c->accuracy[cell] = row->accuracy;
+		c->selection[cell] = row->select_accuracy;
+		c->diverged |= strcmp(row->status, "ok") != 0;
+	}
+	results_free(&t);
+	return 0;
+}
+
+void report_free(struct report *r)
+{
+	for (int i = 0; i < r->n_configs; i++) {
+		free((char *)r->configs[i].tunables);
+		free(r->configs[i].seeds);
+		free(r->configs[i].accuracy);
+		free(r->configs[i].selection);
+	}
+	for (int i = 0; i < r->n_tasks; i++)
+		free(r->tasks[i]);
+	for (int i = 0; i < r->n_methods; i++)
+		free(r->methods[i]);
+	for (int i = 0; i < r->n_protocols; i++)
+		free(r->protocols[i]);
+	free(r->tasks);
+	free(r->methods);
+	free(r->protocols);
+	free(r->configs);
+	free(r->dir);
+}
+
+double config_seed_mean(const struct config_scores *c, int s, int select)
+{
+	const double *v = (select ? c->selection : c->accuracy) +
+		(size_t)s * c->n_tasks;
+	double sum = 0;
+
+	for (int k = 0; k < c->n_tasks; k++)
+		sum += v[k];
+	return sum / c->n_tasks;
+}
+
+void config_mean_std(const struct config_scores *c, int task, int select,
+		     double *mean, double *std)
+{
+	const double *v = select ? c->selection : c->accuracy;
+	double sum = 0, sq = 0;
+
+	for (int s = 0; s < c->n_seeds; s++) {
+		double x = task < 0 ? config_seed_mean(c, s, select) :
+			v[(size_t)s * c->n_tasks + task];
+
+		sum += x;
+	}
+	*mean = sum / c->n_seeds;
+	for (int s = 0; s < c->n_seeds; s++) {
+		double x = task < 0 ? config_seed_mean(c, s, select) :
+			v[(size_t)s * c->n_tasks + task];
+
+		sq += (x - *mean) * (x - *mean);
+	}
+	*std = c->n_seeds > 1 ? sqrt(sq / (c->n_seeds - 1)) : 0;
+}
+
+const struct config_scores *report_best(const struct report *r,
+					const char *protocol,
+					const char *method,
+					const char *tunables)
+{
+	const struct config_scores *best = NULL;
+	double best_score = -1, score, std;
+
+	for (int i = 0; i < r->n_configs; i++) {
+		const struct config_scores *c = &r->configs[i];
+
+		if (strcmp(c->protocol, protocol) || strcmp(c->method, method) ||
+		    (tunables && strcmp(c->tunables, tunables)))
+			continue;
+		config_mean_std(c, -1, 1, &score, &std);
+		if (isnan(score))
+			score = -1;
+		if (!best || score > best_score ||
+		    (score == best_score && c->lr < best->lr)) {
+			best = c;
+			best_score = score;
+		}
+	}
+	return best;
+}

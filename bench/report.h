@@ -1,0 +1,62 @@
+/*
+ * report.h - tables from the result files of a suite.
+ *
+ * Rows are grouped by configuration (protocol, method, tunables,
+ * learning rate).  A configuration's score for one seed is its mean
+ * accuracy over the tasks; tables show mean +- std over seeds.  Each
+ * method is shown at the learning rate whose mean accuracy on the
+ * selection split is best, so that the choice does not use the scored
+ * accuracy itself.
+ */
+#ifndef DEMBENCH_REPORT_H
+#define DEMBENCH_REPORT_H
+
+#include "results.h"
+
+/* Accuracies of one configuration: [seed][task] in percent. */
+struct config_scores {
+	const char *protocol, *method, *tunables;
+	double lr;
+	int n_seeds, n_tasks;
+	long *seeds;
+	double *accuracy;	/* [n_seeds x n_tasks] */
+	double *selection;	/* [n_seeds x n_tasks] */
+	int diverged;		/* some seed diverged on some task */
+};
+
+struct report {
+	char *dir;
+	int n_tasks;
+	char **tasks;		/* in the runs' task order */
+	int n_configs;
+	struct config_scores *configs;
+	int n_methods;
+	char **methods;		/* in the suite's order */
+	int n_protocols;
+	char **protocols;
+};
+
+/* Builds the report of dir from its runs; 0, or -1 with err_set(). */
+int report_load(const char *dir, struct report *r);
+void report_free(struct report *r);
+
+/* Mean over tasks of seed s of a configuration. */
+double config_seed_mean(const struct config_scores *c, int s, int select);
+
+/* Mean and sample std over seeds of a per-seed value. */
+void config_mean_std(const struct config_scores *c, int task, int select,
+		     double *mean, double *std);
+
+/*
+ * The configuration of method (and tunables) in protocol at its best
+ * learning rate on the selection split, or NULL.
+ */
+const struct config_scores *report_best(const struct report *r,
+					const char *protocol,
+					const char *method,
+					const char *tunables);
+
+/* Writes dir/summary.csv and dir/table.md; 0, or -1 with err_set(). */
+int report_write(const char *dir);
+
+#endif

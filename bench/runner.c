@@ -1,0 +1,279 @@
+/* runner.c - the online adaptation loop of one run. */
+#include "runner.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int protocol_parse(const char *s)
+{
+	if (!strcmp(s, "single"))
+		return PROTOCOL_SINGLE;
+	if (!strcmp(s, "continual"))
+		return PROTOCOL_CONTINUAL;
+	return -1;
+}
+
+const char *protocol_name(enum protocol p)
+{
+	return p == PROTOCOL_SINGLE ? "single" : "continual";
+}
+
+void stream_order(const char *task, uint64_t seed, int32_t *order, long n)
+{
+	struct rng r;
+
+	rng_seed(&r, hash_string(task, 0) ^ (seed * 0x9e3779b97f4a7c15ULL));
+	for (long i = 0; i < n; i++)
+		order[i] = (int32_t)i;
+	rng_shuffle(&r, order, (size_t)n);
+}
+
+void selection_mask(const char *task, unsigned char *mask, long n)
+{
+	int32_t *order = xmalloc((size_t)n * sizeof(*order));
+	long k = (long)ceil(SELECTION_FRACTION * (double)n);
+	struct rng r;
+
+	rng_seed(&r, hash_string(task, hash_string("selection", 0)));
+	for (long i = 0; i < n; i++)
+		order[i] = (int32_t)i;
+	rng_shuffle(&r, order, (size_t)n);
+	memset(mask, 0, (size_t)n);
+	for (long i = 0; i < k; i++)
+		mask[order[i]] = 1;
+	free(order);
+}
+
+/* Buffers reused by every batch, so that the loop does not allocate. */
+struct workspace {
+	struct tail *tail;
+	struct optim *optim;
+	void *state;
+	real *x;		/* [batch x dim] gathered inputs */
+	double *logits;		/* [batch x classes] */
+	double *grad;		/* [batch x classes] */
+	real *dout;		/* [batch x classes] */
+	double *work;
+};
+
+static int workspace_init(struct workspace *w, struct features *f,
+			  const struct run_config *c)
+{
+	size_t bc = (size_t)c->batch_size * (size_t)f->n_classes;
+	const struct method *m = c->method;
+
+	memset(w, 0, sizeof(*w));
+	w->tail = tail_create(&f->model, c->batch_size, c->params);
+	if (!w->tail)
+		return -1;
+	w->optim = optim_create(&c->optim, w->tail);
+	if (m->state_size)
+		w->state = xcalloc(1, m->state_size(f->n_classes));
+	w->x = xmalloc((size_t)c->batch_size * (size_t)f->dim * sizeof(real));
+	w->logits = xmalloc(bc * sizeof(double));
+	w->grad = xmalloc(bc * sizeof(double));
+	w->dout = xmalloc(bc * sizeof(real));
+	w->work = xmalloc(METHOD_WORK(c->batch_size, f->n_classes) *
+			  sizeof(double));
+	return 0;
+}
+
+static void workspace_free(struct workspace *w)
+{
+	tail_free(w->tail);
+	optim_free(w->optim);
+	free(w->state);
+	free(w->x);
+	free(w->logits);
+	free(w->grad);
+	free(w->dout);
+	free(w->work);
+}
+
+/* Restores the source model, the optimizer and the method state. */
+static void reset_model(struct workspace *w, struct features *f,
+			const struct run_config *c)
+{
+	tail_reset(w->tail, &f->model);
+	optim_reset(w->optim);
+	if (c->method->reset)
+		c->method->reset(w->state, f->n_classes, c->tunables);
+}
+
+static int all_finite(const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
+static int params_finite(const struct tail *t)
+{
+	for (int i = 0; i < t->n_params; i++)
+		for (size_t k = 0; k < t->params[i].size; k++)
+			if (!isfinite((double)t->params[i].value[k]))
+				return 0;
+	return 1;
+}
+
+/* Scores the pre-update predictions of one batch. */
+static void score_batch(const real *out, const int32_t *rows,
+			const int32_t *labels, const unsigned char *select,
+			int batch, int classes, struct task_result *r)
+{
+	for (int n = 0; n < batch; n++) {
+		const real *z = out + (size_t)n * classes;
+		int32_t row = rows[n];
+		int best = 0;
+
+		for (int i = 1; i < classes; i++)
+			if (z[i] > z[best])
+				best = i;
+		r->predicted[best]++;
+		r->n++;
+		r->correct += best == labels[row];
+		if (select[row]) {
+			r->n_select++;
+			r->correct_select += best == labels[row];
+		}
+	}
+}
+
+/*
+ * Computes the method's gradient on the logits, back-propagates it and
+ * steps.  Returns the batch loss; NaN if the loss, the gradient or
+ * the updated parameters are not finite.
+ */
+static double adapt_batch(struct workspace *w, const struct run_config *c,
+			  const real *out, int batch, int classes)
+{
+	size_t bc = (size_t)batch * (size_t)classes;
+	const struct method *m = c->method;
+	struct method_batch mb = {
+		.logits = w->logits, .anchor = w->logits, .batch = batch,
+		.classes = classes, .tunables = c->tunables,
+		.state = w->state, .work = w->work,
+	};
+	double loss;
+
+	for (size_t i = 0; i < bc; i++)
+		w->logits[i] = (double)out[i];
+	if (m->observe)
+		m->observe(&mb);
+	loss = m->loss_grad(&mb, w->grad);
+	if (!isfinite(loss) || !all_finite(w->grad, bc))
+		return NAN;
+	if (m->log_value)
+		loss = m->log_value(&mb);
+	for (size_t i = 0; i < bc; i++)
+		w->dout[i] = (real)w->grad[i];
+	tail_backward(w->tail, w->dout);
+	optim_step(w->optim, w->tail);
+	return params_finite(w->tail) ? loss : NAN;
+}
+
+/* The rows of the task that this run streams, in stream order. */
+static long stream_rows(const struct task_info *task,
+			const struct run_config *c,
+			const unsigned char *select, int32_t *rows)
+{
+	long kept = 0;
+
+	stream_order(task->name, c->seed, rows, task->n);
+	if (!c->selection_only)
+		return task->n;
+	for (long i = 0; i < task->n; i++)
+		if (select[rows[i]])
+			rows[kept++] = rows[i];
+	return kept;
+}
+
+/* Streams one task through the model; 0, or -1 on a read failure. */
+static int run_task(struct workspace *w, struct features *f,
+		    const struct run_config *c, int t,
+		    struct task_result *r)
+{
+	const struct task_info *task = &f->tasks[t];
+	int32_t *rows = xmalloc((size_t)task->n * sizeof(*rows));
+	unsigned char *select = xmalloc((size_t)task->n);
+	float *x = NULL;
+	int32_t *y = NULL;
+	long n, batches = 0;
+	double loss_sum = 0;
+
+	if (features_load_task(f, t, &x, &y)) {
+		free(rows);
+		free(select);
+		return -1;
+	}
+	selection_mask(task->name, select, task->n);
+	n = stream_rows(task, c, select, rows);
+	for (long start = 0; start < n; start += c->batch_size) {
+		int batch = (int)(n - start < c->batch_size ?
+				  n - start : c->batch_size);
+		const real *out;
+
+		/* Gather the batch's rows in stream order. */
+		for (int b = 0; b < batch; b++)
+			for (int j = 0; j < f->dim; j++)
+				w->x[(size_t)b * f->dim + j] = (real)
+					x[(size_t)rows[start + b] * f->dim + j];
+
+		/* Predict first: these predictions are the ones scored. */
+		out = tail_forward(w->tail, w->x, batch, c->method->bn);
+		score_batch(out, rows + start, y, select, batch, f->n_classes,
+			    r);
+		batches++;
+		if (!c->method->adapts)
+			continue;
+
+		/* Then adapt on the same batch. */
+		double loss = adapt_batch(w, c, out, batch, f->n_classes);
+
+		if (isnan(loss)) {
+			r->diverged_batch = batches;
+			break;
+		}
+		loss_sum += loss;
+	}
+	r->loss = batches ? loss_sum / (double)batches : 0;
+	free(rows);
+	free(select);
+	free(x);
+	free(y);
+	return 0;
+}
+
+int run_execute(struct features *f, const struct run_config *c,
+		struct task_result *results)
+{
+	struct workspace w;
+	int diverged = 0;
+
+	for (int i = 0; i < c->n_tasks; i++) {
+		memset(&results[i], 0, sizeof(results[i]));
+		results[i].task = c->tasks[i];
+		results[i].predicted = xcalloc((size_t)f->n_classes,
+					       sizeof(long));
+	}
+	if (workspace_init(&w, f, c))
+		return -1;
+	reset_model(&w, f, c);
+	for (int i = 0; i < c->n_tasks && !diverged; i++) {
+		if (i > 0 && c->protocol == PROTOCOL_SINGLE)
+			reset_model(&w, f, c);
+		if (run_task(&w, f, c, c->tasks[i], &results[i])) {
+			workspace_free(&w);
+			return -1;
+		}
+		/* A continual stream cannot go on past a divergence. */
+		diverged = results[i].diverged_batch != 0 &&
+			   c->protocol == PROTOCOL_CONTINUAL;
+	}
+	workspace_free(&w);
+	return 0;
+}

@@ -1,0 +1,285 @@
+/* session.c - prepare a results folder and execute the runs of a suite. */
+#include "session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cblas.h>
+
+#include "results.h"
+#include "util.h"
+
+
+
+/* CRC-32 of a whole file, to tie results to the exact data they used. */
+static int file_crc32(const char *path, unsigned long *crc)
+{
+	FILE *fp = fopen(path, "rb");
+	static unsigned char buf[1 << 16];
+	size_t got;
+
+	if (!fp) {
+		err_set("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	*crc = crc32(0L, Z_NULL, 0);
+	while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
+		*crc = crc32(*crc, buf, (uInt)got);
+	fclose(fp);
+	return 0;
+}
+
+/*
+ * The settings that change results but are not part of a run's id.
+ * Runs made under other settings must not be mixed with these.
+ */
+static char *settings_text(const struct session *ss, unsigned long crc)
+{
+	const struct suite *s = ss->suite;
+	const struct optim_config *o = &s->optim;
+	size_t size = 4096, used;
+	char *text = xmalloc(size);
+
+	used = (size_t)snprintf(text, size,
+		"data = %s\ndata_crc32 = %08lx\nbatch_size = %d\n"
+		"optimizer = %s\nmomentum = %g\nnesterov = %d\n"
+		"weight_decay = %g\nparams = %s\ntasks = ",
+		s->data, crc, s->batch_size,
+		o->kind == OPTIM_ADAM ? "adam" : "sgd", o->momentum,
+		o->nesterov, o->weight_decay, param_set_name(s->params));
+	for (int i = 0; i < ss->n_tasks; i++) {
+		const char *name = ss->features->tasks[ss->tasks[i]].name;
+
+		if (used + strlen(name) + 4 > size)
+			text = xrealloc(text, size *= 2);
+		used += (size_t)snprintf(text + used, size - used, "%s%s",
+					 i ? ", " : "", name);
+	}
+	snprintf(text + used, size - used, "\n");
+	return text;
+}
+
+static char *read_text(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	size_t cap = 4096, n = 0, got;
+	char *text;
+
+	if (!fp)
+		return NULL;
+	text = xmalloc(cap);
+	while ((got = fread(text + n, 1, cap - n - 1, fp)) > 0)
+		if ((n += got) == cap - 1)
+			text = xrealloc(text, cap *= 2);
+	text[n] = '\0';
+	fclose(fp);
+	return text;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	struct atomic_file af;
+
+	if (atomic_open(&af, path))
+		return -1;
+	fputs(text, af.fp);
+	return atomic_commit(&af);
+}
+
+/*
+ * Records the settings in dir/settings.txt, or checks them against the
+ * ones already there, and keeps a copy of the suite beside the results.
+ */
+static int prepare_dir(struct session *ss)
+{
+	char *path = xasprintf("%s/settings.txt", ss->dir);
+	char *suite_copy = xasprintf("%s/suite.ini", ss->dir);
+	unsigned long crc;
+	char *want = NULL, *have = NULL, *suite_text = NULL;
+	int rc = -1;
+
+	if (mkdir_p(ss->runs_dir) || file_crc32(ss->suite->data, &crc))
+		goto out;
+	want = settings_text(ss, crc);
+	have = read_text(path);
+	if (have && strcmp(have, want)) {
+		err_set("%s holds runs made with other settings (see %s); "
+			"remove the folder or choose another with --out",
+			ss->dir, path);
+		goto out;
+	}
+	suite_text = read_text(ss->suite->path);
+	if (!suite_text) {
+		err_set("cannot read %s: %s", ss->suite->path,
+			strerror(errno));
+		goto out;
+	}
+	if ((!have && write_text(path, want)) ||
+	    write_text(suite_copy, suite_text))
+		goto out;
+	rc = 0;
+out:
+	free(path);
+	free(suite_copy);
+	free(want);
+	free(have);
+	free(suite_text);
+	return rc;
+}
+
+char *session_run_path(const struct session *ss, int i)
+{
+	return xasprintf("%s/%s.csv", ss->runs_dir, ss->runs[i].id);
+}
+
+/* Parses "NAME.tmp.PID"; returns the pid or 0. */
+static pid_t temp_owner(const char *name)
+{
+	const char *at = strstr(name, ".tmp.");
+	char *end;
+	long pid;
+
+	if (!at)
+		return 0;
+	pid = strtol(at + 5, &end, 10);
+	return *end || pid <= 0 ? 0 : (pid_t)pid;
+}
+
+/* Removes temporary files of pid, or of every dead process if pid is 0. */
+static void remove_temp(const char *dir, pid_t pid)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		pid_t owner = temp_owner(e->d_name);
+		int dead = owner && kill(owner, 0) != 0 && errno == ESRCH;
+
+		if (owner && (pid ? owner == pid : dead)) {
+			char *path = xasprintf("%s/%s", dir, e->d_name);
+
+			unlink(path);
+			free(path);
+		}
+	}
+	closedir(d);
+}
+
+void session_remove_temp(const struct session *ss, pid_t pid)
+{
+	remove_temp(ss->runs_dir, pid);
+}
+
+static void list_pending(struct session *ss)
+{
+	ss->pending = xmalloc(((size_t)ss->n_runs + 1) * sizeof(int));
+	for (int i = 0; i < ss->n_runs; i++) {
+		char *path = session_run_path(ss, i);
+
+		if (!path_exists(path))
+			ss->pending[ss->n_pending++] = i;
+		free(path);
+	}
+}
+
+/* Checks every selected task's values once, before any run starts. */
+static int check_tasks(struct session *ss)
+{
+	for (int i = 0; i < ss->n_tasks; i++)
+		if (features_check_task(ss->features, ss->tasks[i]))
+			return -1;
+	return 0;
+}
+
+static int open_features(struct session *ss)
+{
+	const char *data = ss->suite->data;
+
+	if (!path_exists(data)) {
+		err_set("%s: data file %s not found; build it with 'make "
+			"data' or fix 'data' in the suite (relative paths "
+			"are relative to the current directory)",
+			ss->suite->path, data);
+		return -1;
+	}
+	ss->features = features_open(data);
+	return ss->features ? 0 : -1;
+}
+
+struct session *session_open(const char *suite_path, const char *out,
+			     int *rc)
+{
+	struct session *ss = xcalloc(1, sizeof(*ss));
+
+	*rc = EXIT_INPUT;
+	ss->suite = suite_load(suite_path);
+	if (!ss->suite || open_features(ss))
+		goto fail;
+	ss->n_tasks = suite_tasks(ss->suite, ss->features, &ss->tasks);
+	if (ss->n_tasks < 0 || check_tasks(ss))
+		goto fail;
+	ss->n_runs = suite_expand(ss->suite, &ss->runs);
+	ss->dir = out ? xstrdup(out) :
+		xasprintf("results/%s", ss->suite->name);
+	ss->runs_dir = xasprintf("%s/runs", ss->dir);
+	*rc = EXIT_FAILURE_RUN;
+	if (prepare_dir(ss))
+		goto fail;
+	remove_temp(ss->runs_dir, 0);
+	list_pending(ss);
+
+	/* Each run reopens the file: an HDF5 handle must not cross fork. */
+	features_close(ss->features);
+	ss->features = NULL;
+	return ss;
+fail:
+	fprintf(stderr, "dembench: error: %s\n", err_msg());
+	session_close(ss);
+	return NULL;
+}
+
+void session_close(struct session *ss)
+{
+	if (!ss)
+		return;
+	features_close(ss->features);
+	suite_free(ss->suite);
+	free(ss->dir);
+	free(ss->runs_dir);
+	free(ss->tasks);
+	free(ss->runs);
+	free(ss->pending);
+	free(ss);
+}
+
+int session_execute(struct session *ss, int i)
+{
+	struct task_result *results;
+	struct run_config c;
+	char *path;
+	int rc = -1;
+
+	openblas_set_num_threads(1);
+	ss->features = features_open(ss->suite->data);
+	if (!ss->features)
+		return -1;
+	results = xcalloc((size_t)ss->n_tasks, sizeof(*results));
+	suite_run_config(ss->suite, &ss->runs[i], ss->tasks, ss->n_tasks, &c);
+	if (run_execute(ss->features, &c, results) == 0) {
+		path = session_run_path(ss, i);
+		rc = results_write_run(path, &ss->runs[i], ss->features,
+				       results, ss->n_tasks);
+		free(path);
+	}
+	for (int k = 0; k < ss->n_tasks; k++)
+		free(results[k].predicted);
+	free(results);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * session.h - a suite being run into a results folder: the suite, the
+ * tasks it selects, its runs and which of them are still to do.
+ */
+#ifndef DEMBENCH_SESSION_H
+#define DEMBENCH_SESSION_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "feature_file.h"
+#include "suite.h"
+
+struct session {
+	struct suite *suite;
+	char *dir;		/* results folder */
+	char *runs_dir;		/* dir/runs */
+	struct features *features;	/* open only inside a run */
+	int n_tasks;
+	int *tasks;
+	int n_runs;
+	struct run_spec *runs;
+	int n_pending;
+	int *pending;		/* indices of runs without a result file */
+};
+
+/*
+ * Loads the suite, validates the feature file and every selected task,
+ * prepares the results folder and lists the pending runs.  On failure
+ * prints the error and returns NULL with the exit code in *rc.
+ */
+struct session *session_open(const char *suite_path, const char *out,
+			     int *rc);
+void session_close(struct session *ss);
+
+/* The result file of run i. */
+char *session_run_path(const struct session *ss, int i);
+
+/*
+ * Executes run i and writes its result file; in a child process.
+ * Returns 0, or -1 with err_set().
+ */
+int session_execute(struct session *ss, int i);
+
+/* Removes the temporary files that process pid left in runs/. */
+void session_remove_temp(const struct session *ss, pid_t pid);
+
+/* Progress on stderr: a bar on a terminal, else a line per run. */
+struct progress {
+	int tty;
+	int done, total;
+	double start, busy;
+};
+void progress_start(struct progress *pg, const struct session *ss);
+void progress_done(struct progress *pg, const struct session *ss, int run,
+		   double seconds);
+void progress_end(struct progress *pg);
+
+#endif

@@ -1,0 +1,737 @@
+/* suite.c - parse suite files with inih and expand them into runs. */
+#include "suite.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const suite_keys[] = {
+	"data", "tasks", "protocols", "methods", "lrs", "seeds",
+	"batch_size", "optimizer", "momentum", "nesterov", "weight_decay",
+	"params", NULL
+};
+
+/* A [method] section, kept until the methods list is known. */
+struct section {
+	char *name;
+	char *key;
+	char *value;
+};
+
+struct parse {
+	struct suite *s;
+	char error[1024];
+	int n_sections;
+	struct section *sections;
+	unsigned seen;		/* bit per [suite] key already set */
+};
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Splits a comma-separated list in place; returns the item count. */
+static int split_list(char *value, char **items, int max)
+{
+	int n = 0;
+	char *save = NULL;
+
+	for (char *tok = strtok_r(value, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == max)
+			return -1;
+		items[n++] = trim(tok);
+	}
+	return n;
+}
+
+static int parse_double(const char *text, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(text, &end);
+	return *text && !*end && !errno && isfinite(*out) ? 0 : -1;
+}
+
+/* Reads "a .. b step s" into values; returns the count or -1. */
+static int parse_range(const char *text, double *values, int max)
+{
+	double a, b, step;
+	char tail[16];
+	int n;
+
+	if (sscanf(text, "%lf .. %lf step %lf %15s", &a, &b, &step, tail) != 3)
+		return -1;
+	if (!(step > 0) || b < a)
+		return -1;
+	n = (int)floor((b - a) / step + 1e-9) + 1;
+	if (n > max)
+		return -1;
+	for (int i = 0; i < n; i++)
+		values[i] = round((a + i * step) * 1e12) / 1e12;
+	return n;
+}
+
+/*
+ * Parses a list of numbers, each item a number or a range.  Returns
+ * the count, or -1 with the message in p->error.
+ */
+static int parse_numbers(struct parse *p, const char *key, const char *text,
+			 double *values, int max)
+{
+	char *copy = xstrdup(text);
+	char *items[SUITE_MAX_LIST];
+	int n_items = split_list(copy, items, SUITE_MAX_LIST), n = 0;
+
+	for (int i = 0; i < n_items; i++) {
+		int got = strstr(items[i], "..") ?
+			parse_range(items[i], values + n, max - n) :
+			(n < max && !parse_double(items[i], values + n));
+
+		if (got <= 0) {
+			snprintf(p->error, sizeof(p->error),
+				 "%s: invalid value '%s'; expected numbers "
+				 "or ranges 'a .. b step s', separated by "
+				 "commas", key, items[i]);
+			free(copy);
+			return -1;
+		}
+		n += got;
+	}
+	free(copy);
+	if (n_items <= 0) {
+		snprintf(p->error, sizeof(p->error), "%s: empty list", key);
+		return -1;
+	}
+	return n;
+}
+
+static int has_duplicate(const double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (v[i] == v[j])
+				return 1;
+	return 0;
+}
+
+/* Records a parse error; returns 0, which stops inih at this line. */
+static int fail(struct parse *p, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static int fail(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->error, sizeof(p->error), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int set_lrs(struct parse *p, const char *value)
+{
+	double v[SUITE_MAX_LIST];
+	int n = parse_numbers(p, "lrs", value, v, SUITE_MAX_LIST);
+	struct suite *s = p->s;
+
+	if (n < 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (!(v[i] > 0))
+			return fail(p, "lrs: invalid learning rate '%s'; "
+				    "expected a number > 0", value);
+	if (has_duplicate(v, n))
+		return fail(p, "lrs: '%s' lists a learning rate twice",
+			    value);
+	s->lrs = xmalloc((size_t)n * sizeof(double));
+	memcpy(s->lrs, v, (size_t)n * sizeof(double));
+	s->n_lrs = n;
+	return 1;
+}
+
+static int set_seeds(struct parse *p, const char *value)
+{
+	double v[SUITE_MAX_LIST];
+	int n = parse_numbers(p, "seeds", value, v, SUITE_MAX_LIST);
+	struct suite *s = p->s;
+
+	if (n < 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (v[i] < 0 || v[i] != floor(v[i]) || v[i] > 1e15)
+			return fail(p, "seeds: invalid seed in '%s'; expected "
+				    "whole numbers >= 0", value);
+	if (has_duplicate(v, n))
+		return fail(p, "seeds: '%s' lists a seed twice", value);
+	s->seeds = xmalloc((size_t)n * sizeof(uint64_t));
+	for (int i = 0; i < n; i++)
+		s->seeds[i] = (uint64_t)v[i];
+	s->n_seeds = n;
+	return 1;
+}
+
+static int set_protocols(struct parse *p, char *value)
+{
+	char *items[SUITE_MAX_LIST];
+	int n = split_list(value, items, SUITE_MAX_LIST);
+	struct suite *s = p->s;
+
+	if (n <= 0 || n > 2)
+		return fail(p, "protocols: invalid list '%s'; expected "
+			    "single, continual or both", value);
+	for (int i = 0; i < n; i++) {
+		int k = protocol_parse(items[i]);
+
+		if (k < 0)
+			return fail(p, "protocols: unknown protocol '%s'; "
+				    "expected single or continual",
+				    items[i]);
+		if (i == 1 && s->protocols[0] == (enum protocol)k)
+			return fail(p, "protocols: '%s' is listed twice",
+				    items[i]);
+		s->protocols[i] = (enum protocol)k;
+	}
+	s->n_protocols = n;
+	return 1;
+}
+
+static const char *method_names(void)
+{
+	static char buf[1024];
+	size_t used = 0;
+
+	for (int i = 0; method_registry[i] && used < sizeof(buf); i++)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+					 "%s%s", i ? ", " : "",
+					 method_registry[i]->name);
+	return buf;
+}
+
+static int set_methods(struct parse *p, char *value)
+{
+	char *items[SUITE_MAX_LIST];
+	int n = split_list(value, items, SUITE_MAX_LIST);
+	struct suite *s = p->s;
+
+	if (n <= 0)
+		return fail(p, "methods: empty list");
+	s->methods = xcalloc((size_t)n, sizeof(*s->methods));
+	for (int i = 0; i < n; i++) {
+		const struct method *m = method_find(items[i]);
+
+		if (!m)
+			return fail(p, "methods: unknown method '%s'; "
+				    "known methods: %s", items[i],
+				    method_names());
+		for (int j = 0; j < i; j++)
+			if (s->methods[j].method == m)
+				return fail(p, "methods: '%s' is listed "
+					    "twice", items[i]);
+		s->methods[i].method = m;
+	}
+	s->n_methods = n;
+	return 1;
+}
+
+static int set_int(struct parse *p, const char *key, const char *value,
+		   int min, int max, int *out)
+{
+	double v;
+	char range[64];
+
+	if (parse_double(value, &v) || v != floor(v) || v < min || v > max) {
+		snprintf(range, sizeof(range), "a whole number in %d..%d",
+			 min, max);
+		snprintf(p->error, sizeof(p->error),
+			 "%s: invalid value '%s'; expected %s", key, value,
+			 range);
+		return 0;
+	}
+	*out = (int)v;
+	return 1;
+}
+
+static int set_real(struct parse *p, const char *key, const char *value,
+		    double *out)
+{
+	if (parse_double(value, out) || *out < 0)
+		return fail(p, "%s: invalid value '%s'; expected a number "
+			    ">= 0", key, value);
+	return 1;
+}
+
+/* The index of name among the [suite] keys, or -1. */
+static int suite_key_index(const char *name)
+{
+	for (int i = 0; suite_keys[i]; i++)
+		if (!strcmp(suite_keys[i], name))
+			return i;
+	return -1;
+}
+
+static const char *suite_key_list(void)
+{
+	static char buf[256];
+	size_t used = 0;
+
+	for (int i = 0; suite_keys[i]; i++)
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+					 "%s%s", i ? ", " : "", suite_keys[i]);
+	return buf;
+}
+
+static int set_suite_key(struct parse *p, const char *name, char *value)
+{
+	struct suite *s = p->s;
+	int k;
+
+	if (!strcmp(name, "data")) {
+		free(s->data);
+		s->data = xstrdup(value);
+		return 1;
+	}
+	if (!strcmp(name, "tasks")) {
+		char *items[SUITE_MAX_LIST];
+		int n = split_list(value, items, SUITE_MAX_LIST);
+
+		if (n <= 0)
+			return fail(p, "tasks: empty list");
+		s->task_patterns = xcalloc((size_t)n, sizeof(char *));
+		for (int i = 0; i < n; i++)
+			s->task_patterns[i] = xstrdup(items[i]);
+		s->n_task_patterns = n;
+		return 1;
+	}
+	if (!strcmp(name, "protocols"))
+		return set_protocols(p, value);
+	if (!strcmp(name, "methods"))
+		return set_methods(p, value);
+	if (!strcmp(name, "lrs"))
+		return set_lrs(p, value);
+	if (!strcmp(name, "seeds"))
+		return set_seeds(p, value);
+	if (!strcmp(name, "batch_size"))
+		return set_int(p, name, value, 2, 1 << 20, &s->batch_size);
+	if (!strcmp(name, "nesterov"))
+		return set_int(p, name, value, 0, 1, &s->optim.nesterov);
+	if (!strcmp(name, "momentum"))
+		return set_real(p, name, value, &s->optim.momentum);
+	if (!strcmp(name, "weight_decay"))
+		return set_real(p, name, value, &s->optim.weight_decay);
+	if (!strcmp(name, "optimizer")) {
+		if ((k = optim_kind_parse(value)) < 0)
+			return fail(p, "optimizer: unknown optimizer '%s'; "
+				    "expected sgd or adam", value);
+		s->optim.kind = (enum optim_kind)k;
+		return 1;
+	}
+	if (!strcmp(name, "params")) {
+		if ((k = param_set_parse(value)) < 0)
+			return fail(p, "params: unknown parameter set '%s'; "
+				    "expected batchnorm, linear or all",
+				    value);
+		s->params = (enum param_set)k;
+		return 1;
+	}
+	return fail(p, "unknown key '%s' in [suite]; expected one of: %s",
+		    name, suite_key_list());
+}
+
+static int handle(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct parse *p = user;
+	char *copy = xstrdup(value);
+	int ok, bit;
+
+	if (!strcmp(section, "suite")) {
+		bit = suite_key_index(name);
+		if (bit >= 0 && (p->seen & (1u << bit))) {
+			free(copy);
+			return fail(p, "[suite] sets '%s' twice; keep one "
+				    "line", name);
+		}
+		ok = set_suite_key(p, name, trim(copy));
+		if (bit >= 0)
+			p->seen |= 1u << bit;
+		free(copy);
+		return ok;
+	}
+	p->sections = xrealloc(p->sections, (size_t)(p->n_sections + 1) *
+			       sizeof(*p->sections));
+	p->sections[p->n_sections].name = xstrdup(section);
+	p->sections[p->n_sections].key = xstrdup(name);
+	p->sections[p->n_sections].value = copy;
+	p->n_sections++;
+	return 1;
+}
+
+static struct suite_method *find_suite_method(struct suite *s,
+					      const char *name)
+{
+	for (int i = 0; i < s->n_methods; i++)
+		if (!strcmp(s->methods[i].method->name, name))
+			return &s->methods[i];
+	return NULL;
+}
+
+static int tunable_list(const struct method *m, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < m->n_tunables && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+					 i ? ", " : "", m->tunables[i].name);
+	if (!m->n_tunables)
+		snprintf(buf, size, "lr (the method has no tunables)");
+	return 0;
+}
+
+/* Applies one key of a [method] section to that method's values. */
+static int apply_section(struct parse *p, const struct section *sec)
+{
+	struct suite_method *sm = find_suite_method(p->s, sec->name);
+	const struct method *m;
+	struct tunable_values *tv;
+	double v[SUITE_MAX_LIST], lr;
+	char known[256];
+	int k, n;
+
+	if (!sm)
+		return fail(p, "section [%s] names no method of the suite; "
+			    "add it to 'methods' in [suite] or remove the "
+			    "section", sec->name);
+	m = sm->method;
+	if (!strcmp(sec->key, "lr")) {
+		if (parse_double(sec->value, &lr) || !(lr > 0))
+			return fail(p, "[%s] lr: invalid value '%s'; expected "
+				    "a number > 0", sec->name, sec->value);
+		sm->lr = lr;
+		return 1;
+	}
+	k = method_tunable_index(m, sec->key);
+	if (k < 0) {
+		tunable_list(m, known, sizeof(known));
+		return fail(p, "[%s] unknown tunable '%s'; expected: %s",
+			    sec->name, sec->key, known);
+	}
+	n = parse_numbers(p, sec->key, sec->value, v, SUITE_MAX_LIST);
+	if (n < 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (method_check_tunable(m, k, v[i]))
+			return fail(p, "[%s] %s", sec->name, err_msg());
+	tv = &sm->tunables[k];
+	free(tv->values);
+	tv->values = xmalloc((size_t)n * sizeof(double));
+	memcpy(tv->values, v, (size_t)n * sizeof(double));
+	tv->n = n;
+	return 1;
+}
+
+/* Checks what no single line can: required keys and the sections. */
+static int finish(struct parse *p)
+{
+	struct suite *s = p->s;
+	int adapts = 0;
+
+	if (!s->data)
+		return fail(p, "missing key 'data' in [suite]: the feature "
+			    "file to read, e.g. data = data/fmnist-c.h5");
+	if (!s->n_methods)
+		return fail(p, "missing key 'methods' in [suite], e.g. "
+			    "methods = noadapt, norm, em");
+	for (int i = 0; i < s->n_methods; i++)
+		adapts |= s->methods[i].method->adapts &&
+			  !s->methods[i].lr;
+	if (adapts && !s->n_lrs)
+		return fail(p, "missing key 'lrs' in [suite]: the learning "
+			    "rates of the methods that adapt, e.g. "
+			    "lrs = 1e-3, 1e-2");
+	for (int i = 0; i < p->n_sections; i++)
+		if (!apply_section(p, &p->sections[i]))
+			return 0;
+	for (int i = 0; i < s->n_methods; i++) {
+		const struct method *m = s->methods[i].method;
+
+		for (int k = 0; k < m->n_tunables; k++) {
+			struct tunable_values *tv = &s->methods[i].tunables[k];
+
+			if (tv->n)
+				continue;
+			tv->values = xmalloc(sizeof(double));
+			tv->values[0] = m->tunables[k].def;
+			tv->n = 1;
+		}
+	}
+	return 1;
+}
+
+static void defaults(struct suite *s)
+{
+	optim_defaults(&s->optim);
+	s->n_protocols = 1;
+	s->protocols[0] = PROTOCOL_SINGLE;
+	s->batch_size = 64;
+	s->params = PARAMS_BATCHNORM;
+}
+
+static char *suite_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *name = xstrdup(base ? base + 1 : path);
+	size_t n = strlen(name);
+
+	if (n > 4 && !strcmp(name + n - 4, ".ini"))
+		name[n - 4] = '\0';
+	return name;
+}
+
+static void free_sections(struct parse *p)
+{
+	for (int i = 0; i < p->n_sections; i++) {
+		free(p->sections[i].name);
+		free(p->sections[i].key);
+		free(p->sections[i].value);
+	}
+	free(p->sections);
+}
+
+static int parse_file(struct parse *p, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	int line;
+
+	if (!fp) {
+		err_set("cannot open suite file %s: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	ini_allow_multiline = false;
+	ini_stop_on_first_error = true;
+
+	/* Debian's build reads lines into 200 bytes unless told otherwise. */
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = 1 << 16;
+	line = ini_parse_file(fp, handle, p);
+	fclose(fp);
+	if (line == 0 && finish(p))
+		return 0;
+	if (line > 0)
+		err_set("%s:%d: %s", path, line,
+			p->error[0] ? p->error :
+			"invalid line; expected 'key = value', '[section]' "
+			"or a comment starting with ';' or '#'");
+	else
+		err_set("%s: %s", path, p->error);
+	return -1;
+}
+
+struct suite *suite_load(const char *path)
+{
+	struct parse p = { 0 };
+	struct suite *s = xcalloc(1, sizeof(*s));
+
+	p.s = s;
+	s->path = xstrdup(path);
+	s->name = suite_name(path);
+	defaults(s);
+	if (parse_file(&p, path)) {
+		free_sections(&p);
+		suite_free(s);
+		return NULL;
+	}
+	free_sections(&p);
+
+	/* Without these keys: seed 1 and every task of the file. */
+	if (!s->n_seeds) {
+		s->seeds = xmalloc(sizeof(uint64_t));
+		s->seeds[0] = 1;
+		s->n_seeds = 1;
+	}
+	if (!s->n_task_patterns) {
+		s->task_patterns = xmalloc(sizeof(char *));
+		s->task_patterns[0] = xstrdup("*");
+		s->n_task_patterns = 1;
+	}
+	return s;
+}
+
+void suite_free(struct suite *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->n_methods; i++)
+		for (int k = 0; k < METHOD_MAX_TUNABLES; k++)
+			free(s->methods[i].tunables[k].values);
+	for (int i = 0; i < s->n_task_patterns; i++)
+		free(s->task_patterns[i]);
+	free(s->task_patterns);
+	free(s->methods);
+	free(s->lrs);
+	free(s->seeds);
+	free(s->data);
+	free(s->name);
+	free(s->path);
+	free(s);
+}
+
+int suite_tasks(const struct suite *s, const struct features *f,
+		int **tasks)
+{
+	int *out = xmalloc((size_t)f->n_tasks * sizeof(int));
+	int n = 0;
+
+	for (int k = 0; k < s->n_task_patterns; k++) {
+		int matched = 0;
+
+		for (int t = 0; t < f->n_tasks; t++)
+			if (!fnmatch(s->task_patterns[k], f->tasks[t].name, 0))
+				matched = 1;
+		if (!matched) {
+			err_set("%s: tasks: '%s' matches no task of %s; run "
+				"'dembench inspect %s' to list them",
+				s->path, s->task_patterns[k], f->path,
+				f->path);
+			free(out);
+			return -1;
+		}
+	}
+
+	/* The file's declared order, whatever the order of the patterns. */
+	for (int t = 0; t < f->n_tasks; t++)
+		for (int k = 0; k < s->n_task_patterns; k++)
+			if (!fnmatch(s->task_patterns[k], f->tasks[t].name,
+				     0)) {
+				out[n++] = t;
+				break;
+			}
+	*tasks = out;
+	return n;
+}
+
+/* Appends "-name=value" for each tunable, in the method's order. */
+static void format_id(struct run_spec *r)
+{
+	size_t used = (size_t)snprintf(r->id, sizeof(r->id), "%s-%s",
+				       protocol_name(r->protocol),
+				       r->method->name);
+
+	for (int k = 0; k < r->method->n_tunables; k++)
+		used += (size_t)snprintf(r->id + used, sizeof(r->id) - used,
+					 "-%s=%g", r->method->tunables[k].name,
+					 r->tunables[k]);
+	if (r->method->adapts)
+		used += (size_t)snprintf(r->id + used, sizeof(r->id) - used,
+					 "-lr=%g", r->lr);
+	snprintf(r->id + used, sizeof(r->id) - used, "-seed=%llu",
+		 (unsigned long long)r->seed);
+}
+
+/* Number of points in the grid of a method's tunable values. */
+static int grid_size(const struct suite_method *sm)
+{
+	int n = 1;
+
+	for (int k = 0; k < sm->method->n_tunables; k++)
+		n *= sm->tunables[k].n;
+	return n;
+}
+
+/* Sets the tunables of point g of the grid (last tunable fastest). */
+static void grid_point(const struct suite_method *sm, int g, double *out)
+{
+	for (int k = sm->method->n_tunables - 1; k >= 0; k--) {
+		const struct tunable_values *tv = &sm->tunables[k];
+
+		out[k] = tv->values[g % tv->n];
+		g /= tv->n;
+	}
+}
+
+/* The learning rates a method runs at: none, its fixed one or the grid. */
+static int method_lrs(const struct suite *s, const struct suite_method *sm,
+		      const double **lrs, double *fixed)
+{
+	static const double none = 0;
+
+	if (!sm->method->adapts) {
+		*lrs = &none;
+		return 1;
+	}
+	if (sm->lr) {
+		*fixed = sm->lr;
+		*lrs = fixed;
+		return 1;
+	}
+	*lrs = s->lrs;
+	return s->n_lrs;
+}
+
+int suite_expand(const struct suite *s, struct run_spec **runs)
+{
+	int cap = 64, n = 0;
+	struct run_spec *out = xmalloc((size_t)cap * sizeof(*out));
+
+	for (int p = 0; p < s->n_protocols; p++)
+	for (int mi = 0; mi < s->n_methods; mi++) {
+		const struct suite_method *sm = &s->methods[mi];
+		const double *lrs;
+		double fixed;
+		int n_lrs = method_lrs(s, sm, &lrs, &fixed);
+
+		for (int g = 0; g < grid_size(sm); g++)
+		for (int l = 0; l < n_lrs; l++)
+		for (int k = 0; k < s->n_seeds; k++) {
+			struct run_spec *r;
+
+			if (n == cap)
+				out = xrealloc(out, (size_t)(cap *= 2) *
+					       sizeof(*out));
+			r = &out[n++];
+			memset(r, 0, sizeof(*r));
+			r->protocol = s->protocols[p];
+			r->method = sm->method;
+			grid_point(sm, g, r->tunables);
+			r->lr = lrs[l];
+			r->seed = s->seeds[k];
+			format_id(r);
+		}
+	}
+	*runs = out;
+	return n;
+}
+
+void suite_run_config(const struct suite *s, const struct run_spec *spec,
+		      const int *tasks, int n_tasks, struct run_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->method = spec->method;
+	memcpy(c->tunables, spec->tunables, sizeof(c->tunables));
+	c->optim = s->optim;
+	c->optim.lr = spec->lr;
+	c->params = s->params;
+	c->protocol = spec->protocol;
+	c->batch_size = s->batch_size;
+	c->seed = spec->seed;
+	c->tasks = tasks;
+	c->n_tasks = n_tasks;
+}

@@ -1,0 +1,64 @@
+/*
+ * feature_file.h - reader for dembench feature files (HDF5, format 1).
+ *
+ * docs/file-format.md is the contract.  features_open() validates the
+ * whole file (names, types, shapes, values) before it returns, so a run
+ * never starts on a file that would fail half-way; task data are then
+ * read one task at a time with features_load_task().
+ */
+#ifndef DEMBENCH_FEATURE_FILE_H
+#define DEMBENCH_FEATURE_FILE_H
+
+#include <stdint.h>
+
+#include "tail.h"
+
+#define FEATURES_FORMAT "dembench-features"
+#define FEATURES_VERSION 1
+
+struct task_info {
+	char *name;
+	char *corruption;	/* NULL when the attribute is absent */
+	int severity;		/* 0 when the attribute is absent */
+	long n;			/* samples */
+};
+
+struct features {
+	char *path;
+	char *description;	/* NULL when absent */
+	int n_classes;
+	char **classes;		/* NULL when /classes is absent */
+	int dim;		/* D for features, C for logits */
+	int is_logits;		/* tasks store logits; no /model */
+	struct tail_spec model;	/* for logits files: one bias layer */
+	int n_tasks;
+	struct task_info *tasks;	/* in the file's declared order */
+	long hid;		/* the open HDF5 file (hid_t) */
+};
+
+/*
+ * Opens and validates path.  Returns NULL with err_set() naming the
+ * file, the dataset and the fix when anything is wrong.
+ */
+struct features *features_open(const char *path);
+void features_close(struct features *f);
+
+/* Returns the index of the task called name, or -1. */
+int features_find_task(const struct features *f, const char *name);
+
+/*
+ * Reads task t: x [n x dim] as float and y [n] as class ids.  The
+ * caller frees both.  Returns 0, or -1 with err_set() (for example when
+ * a value turned out NaN, or a label is out of range).
+ */
+int features_load_task(struct features *f, int t, float **x, int32_t **y);
+
+/*
+ * Reads task t through once and checks its values: no NaN or Inf in
+ * the features or logits, every label in 0..n_classes-1.  The runner
+ * calls it for every task of a suite before the first run starts.
+ * Returns 0, or -1 with err_set() naming the row and column.
+ */
+int features_check_task(struct features *f, int t);
+
+#endif

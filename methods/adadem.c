@@ -1,0 +1,64 @@
+/*
+ * adadem - adaptive decoupled entropy minimization.
+ *
+ * AdaDEM normalises the CADF reward of each sample by its L1 norm and
+ * replaces the GMC term by the marginal entropy calibrator M (mec.h),
+ * a per-pseudo-class moving average of the predictions.  Per sample n,
+ * with y_n = argmax_i p_{n,i}, M updated before the loss, and
+ *   delta_n = sum_i |p_{n,i} (z_{n,i} + T(z_n) + 1)|
+ * (the L1 norm of the CADF reward), both held constant:
+ *   L_n = -sum_i (p_{n,i} - M[y_n]_i) z_{n,i} / delta_n
+ *   dL_n/dz = (dT/dz(z_n) + M[y_n]) / delta_n,
+ *   dT/dz_i = -p_i (z_i + T + 1).
+ * The batch loss is the mean over n.  pi is the momentum of M.
+ *
+ * Source: Ma, Li and Xiang, "Decoupled Entropy Minimization",
+ * NeurIPS 2025, arXiv:2511.03256, Algorithm 1.
+ */
+#include "mec.h"
+
+static void adadem_observe(const struct method_batch *b)
+{
+	mec_observe(b, MEC_PI);
+}
+
+static double adadem_loss_grad(const struct method_batch *b, double *grad)
+{
+	int c = b->classes;
+	double *p = b->work, *tmp = b->work + c;
+	double total = 0;
+
+	for (int n = 0; n < b->batch; n++) {
+		const double *z = b->logits + (size_t)n * c;
+		const double *a = b->anchor + (size_t)n * c;
+		const double *m = mec_row(b->state, c, argmax_row(a, c));
+		double delta = cadf_reward_l1(a, c, tmp), t, mz = 0;
+		double *g = grad ? grad + (size_t)n * c : NULL;
+
+		softmax_row(z, c, p);
+		t = cadf_value(z, p, c);
+		for (int i = 0; i < c; i++)
+			mz += m[i] * z[i];
+		total += (t + mz) / delta;
+		for (int i = 0; g && i < c; i++)
+			g[i] = (-p[i] * (z[i] + t + 1) + m[i]) /
+			       (delta * b->batch);
+	}
+	return total / b->batch;
+}
+
+const struct method method_adadem = {
+	.name = "adadem",
+	.summary = "AdaDEM: CADF normalised by its L1 norm, plus the MEC",
+	.bn = BN_BATCH,
+	.adapts = 1,
+	.n_tunables = 1,
+	.tunables = {
+		{ "pi", 0.1, 0.0, 1.0, 1, 0,
+		  "momentum of the marginal entropy calibrator" },
+	},
+	.state_size = mec_state_size,
+	.reset = mec_reset,
+	.observe = adadem_observe,
+	.loss_grad = adadem_loss_grad,
+};
