@@ -184,7 +184,7 @@ int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int jobs = cores > 0 ? (int)cores : 1, c, rc;
+	int jobs = cores > 0 ? (int)cores : 1, c, rc, added = 0;
 	const char *out = NULL;
 	struct session *ss;
 
@@ -205,6 +205,12 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	catch_stop_signals();
 	rc = run_pool(ss, jobs);
+	while (rc == EXIT_OK && (added = session_next_phase(ss)) > 0)
+		rc = run_pool(ss, jobs);
+	if (added < 0) {
+		fprintf(stderr, "dembench: error: %s\n", err_msg());
+		rc = EXIT_FAILURE_RUN;
+	}
 	session_close(ss);
 	return rc;
 }

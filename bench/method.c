@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -42,6 +43,62 @@ int method_check_tunable(const struct method *m, int i, double value)
 	err_set("%s: %s = %g is out of range; expected a value in %s",
 		m->name, t->name, value, range);
 	return -1;
+}
+
+void method_list_tunables(const struct method *m, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < m->n_tunables && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s",
+					 i ? ", " : "", m->tunables[i].name);
+}
+
+int method_set_tunable(const struct method *m, const char *text,
+		       double *values)
+{
+	const char *eq = strchr(text, '=');
+	char name[64], known[256], *end;
+	double value;
+	int k;
+
+	if (!eq || eq == text || (size_t)(eq - text) >= sizeof(name)) {
+		err_set("%s: invalid setting '%s'; expected NAME=VALUE",
+			m->name, text);
+		return -1;
+	}
+	memcpy(name, text, (size_t)(eq - text));
+	name[eq - text] = '\0';
+	k = method_tunable_index(m, name);
+	if (k < 0) {
+		method_list_tunables(m, known, sizeof(known));
+		err_set("%s has no tunable '%s'; its tunables: %s", m->name,
+			name, m->n_tunables ? known : "none");
+		return -1;
+	}
+	value = strtod(eq + 1, &end);
+	if (end == eq + 1 || *end) {
+		err_set("%s: %s: invalid number '%s'", m->name, name, eq + 1);
+		return -1;
+	}
+	if (method_check_tunable(m, k, value))
+		return -1;
+	values[k] = value;
+	return 0;
+}
+
+int method_parse_tunables(const struct method *m, const char *text,
+			  double *values)
+{
+	char *copy = xstrdup(text), *save = NULL;
+	int rc = 0;
+
+	for (char *item = strtok_r(copy, ",", &save); item && !rc;
+	     item = strtok_r(NULL, ",", &save))
+		rc = method_set_tunable(m, item, values);
+	free(copy);
+	return rc;
 }
 
 void method_defaults(const struct method *m, double *values)

@@ -28,6 +28,8 @@ struct tunable {
 	double min, max;
 	int min_open, max_open;	/* 1: the bound itself is excluded */
 	const char *help;
+	/* The default grid of an oracle search ("dem*"); step 0: none. */
+	double search_min, search_max, search_step;
 };
 
 /*
@@ -104,6 +106,23 @@ int method_tunable_index(const struct method *m, const char *name);
  * err_set() naming the method, the tunable, the value and the range.
  */
 int method_check_tunable(const struct method *m, int i, double value);
+
+/* Writes the tunable names of m, comma-separated, into buf. */
+void method_list_tunables(const struct method *m, char *buf, size_t size);
+
+/*
+ * Sets one tunable from "name=value" text into values.  Returns 0, or
+ * -1 with err_set() naming the valid tunables or the valid range.
+ */
+int method_set_tunable(const struct method *m, const char *text,
+		       double *values);
+
+/*
+ * Sets tunables from "name=value,name=value" text (as written by
+ * method_format_tunables); 0 or -1 with err_set().
+ */
+int method_parse_tunables(const struct method *m, const char *text,
+			  double *values);
 
 /* Fills values with the defaults of m. */
 void method_defaults(const struct method *m, double *values);

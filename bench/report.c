@@ -97,7 +97,7 @@ static void order_methods(struct report *r)
 	if (!s)
 		return;
 	for (int i = 0; i < s->n_methods; i++)
-		add_name(&r->methods, &r->n_methods, s->methods[i].method->name);
+		add_name(&r->methods, &r->n_methods, s->methods[i].label);
 	for (int i = 0; i < s->n_protocols; i++)
 		add_name(&r->protocols, &r->n_protocols,
 			 protocol_name(s->protocols[i]));

@@ -6,6 +6,19 @@
 #include "report.h"
 #include "util.h"
 
+/* Search runs of an oracle ("dem*-search") are not table rows. */
+static int is_search(const char *method)
+{
+	const char *dash = strrchr(method, '-');
+
+	return dash && !strcmp(dash, "-search");
+}
+
+static int is_oracle(const char *method)
+{
+	return method[strlen(method) - 1] == '*';
+}
+
 /* The rows of one protocol's table: each method and tunables, at best lr. */
 static int table_rows(const struct report *r, const char *protocol,
 		      const struct config_scores **rows)
@@ -18,7 +31,8 @@ static int table_rows(const struct report *r, const char *protocol,
 			int seen = 0;
 
 			if (strcmp(c->protocol, protocol) ||
-			    strcmp(c->method, r->methods[m]))
+			    strcmp(c->method, r->methods[m]) ||
+			    is_search(c->method))
 				continue;
 			b = report_best(r, protocol, c->method, c->tunables);
 			for (int k = 0; k < n; k++)
@@ -110,6 +124,14 @@ static void md_protocol(FILE *fp, const struct report *r, const char *proto)
 	if (diverged)
 		fprintf(fp, "\nRows marked diverged include a task whose loss "
 			"or parameters became NaN or Inf; see summary.csv.\n");
+	for (int i = 0; i < n; i++)
+		if (is_oracle(rows[i]->method)) {
+			fprintf(fp, "\n%s is an oracle: its tunables were "
+				"chosen with labels, by the best accuracy on "
+				"the selection split over a grid.\n",
+				rows[i]->method);
+			break;
+		}
 	free(rows);
 }
 

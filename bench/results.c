@@ -74,7 +74,7 @@ static void write_row(FILE *fp, const struct run_spec *spec,
 	struct result_row row = {
 		.run_id = (char *)spec->id,
 		.protocol = (char *)protocol_name(spec->protocol),
-		.method = (char *)spec->method->name,
+		.method = (char *)spec->label,
 		.tunables = tunables,
 		.lr = spec->lr,
 		.seed = (long)spec->seed,

@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 
+#include "report.h"
 #include "results.h"
 #include "util.h"
 
@@ -177,15 +178,42 @@ void session_remove_temp(const struct session *ss, pid_t pid)
 	remove_temp(ss->runs_dir, pid);
 }
 
-static void list_pending(struct session *ss)
+/* Lists the runs from first on that have no result file yet. */
+static void list_pending(struct session *ss, int first)
 {
+	free(ss->pending);
+	ss->n_pending = 0;
 	ss->pending = xmalloc(((size_t)ss->n_runs + 1) * sizeof(int));
-	for (int i = 0; i < ss->n_runs; i++) {
+	for (int i = first; i < ss->n_runs; i++) {
 		char *path = session_run_path(ss, i);
 
 		if (!path_exists(path))
 			ss->pending[ss->n_pending++] = i;
 		free(path);
+	}
+}
+
+/* Warns once per method about valid but unwise tunable values. */
+static void warn_caveats(const struct suite *s)
+{
+	for (int i = 0; i < s->n_methods; i++) {
+		const struct suite_method *sm = &s->methods[i];
+		const struct method *m = sm->method;
+		double v[METHOD_MAX_TUNABLES];
+		int shown = 0;
+
+		if (!m->caveat || sm->oracle)
+			continue;
+		method_defaults(m, v);
+		for (int k = 0; k < m->n_tunables && !shown; k++)
+			for (int j = 0; j < sm->tunables[k].n && !shown; j++) {
+				const char *text;
+
+				v[k] = sm->tunables[k].values[j];
+				text = m->caveat(v);
+				if (text)
+					warn("%s: %s", sm->label, text), shown = 1;
+			}
 	}
 }
 
@@ -233,7 +261,8 @@ struct session *session_open(const char *suite_path, const char *out,
 	if (prepare_dir(ss))
 		goto fail;
 	remove_temp(ss->runs_dir, 0);
-	list_pending(ss);
+	list_pending(ss, 0);
+	warn_caveats(ss->suite);
 
 	/* Each run reopens the file: an HDF5 handle must not cross fork. */
 	features_close(ss->features);
@@ -282,4 +311,110 @@ int session_execute(struct session *ss, int i)
 		free(results[k].predicted);
 	free(results);
 	return rc;
+}
+
+/* The learning rate of an oracle's search in one protocol. */
+static int search_lr(const struct session *ss, const struct report *r,
+		     const struct suite_method *sm, enum protocol p,
+		     double *lr)
+{
+	const struct config_scores *best;
+
+	if (sm->search_lr) {
+		*lr = sm->search_lr;
+		return 0;
+	}
+	best = report_best(r, protocol_name(p), "em", "");
+	if (!best) {
+		err_set("%s: no em results in %s for protocol %s, which the "
+			"search of %s needs", ss->suite->path, ss->dir,
+			protocol_name(p), sm->label);
+		return -1;
+	}
+	*lr = best->lr;
+	return 0;
+}
+
+/* Appends the search runs of every oracle method and protocol. */
+static int plan_searches(struct session *ss, const struct report *r)
+{
+	const struct suite *s = ss->suite;
+
+	for (int i = 0; i < s->n_methods; i++) {
+		const struct suite_method *sm = &s->methods[i];
+
+		for (int p = 0; sm->oracle && p < s->n_protocols; p++) {
+			double lr;
+
+			if (search_lr(ss, r, sm, s->protocols[p], &lr))
+				return -1;
+			fprintf(stderr, "dembench: %s: searching %s in "
+				"protocol %s at lr %g\n", s->name, sm->label,
+				protocol_name(s->protocols[p]), lr);
+			suite_expand_search(s, sm, s->protocols[p], lr,
+					    &ss->runs, &ss->n_runs);
+		}
+	}
+	return 0;
+}
+
+/* Appends the runs of every oracle method at its search's best point. */
+static int plan_oracles(struct session *ss, const struct report *r)
+{
+	const struct suite *s = ss->suite;
+
+	for (int i = 0; i < s->n_methods; i++) {
+		const struct suite_method *sm = &s->methods[i];
+		char label[64];
+
+		suite_search_label(sm, label, sizeof(label));
+		for (int p = 0; sm->oracle && p < s->n_protocols; p++) {
+			const char *proto = protocol_name(s->protocols[p]);
+			const struct config_scores *best =
+				report_best(r, proto, label, NULL);
+			double point[METHOD_MAX_TUNABLES];
+
+			if (!best) {
+				err_set("%s: no search results for %s in %s",
+					ss->dir, sm->label, proto);
+				return -1;
+			}
+			method_defaults(sm->method, point);
+			if (method_parse_tunables(sm->method, best->tunables,
+						  point))
+				return -1;
+			fprintf(stderr, "dembench: %s: %s in protocol %s: best "
+				"point %s\n", s->name, sm->label, proto,
+				best->tunables);
+			suite_expand_oracle(s, sm, s->protocols[p], point,
+					    &ss->runs, &ss->n_runs);
+		}
+	}
+	return 0;
+}
+
+static int has_oracle(const struct suite *s)
+{
+	for (int i = 0; i < s->n_methods; i++)
+		if (s->methods[i].oracle)
+			return 1;
+	return 0;
+}
+
+int session_next_phase(struct session *ss)
+{
+	struct report r;
+	int first = ss->n_runs, rc;
+
+	if (ss->phase >= 2 || !has_oracle(ss->suite))
+		return 0;
+	if (report_load(ss->dir, &r))
+		return -1;
+	ss->phase++;
+	rc = ss->phase == 1 ? plan_searches(ss, &r) : plan_oracles(ss, &r);
+	report_free(&r);
+	if (rc)
+		return -1;
+	list_pending(ss, first);
+	return ss->n_runs - first;
 }

@@ -22,6 +22,7 @@ struct session {
 	struct run_spec *runs;
 	int n_pending;
 	int *pending;		/* indices of runs without a result file */
+	int phase;		/* 0: plain runs, 1: searches, 2: oracles */
 };
 
 /*
@@ -32,6 +33,16 @@ struct session {
 struct session *session_open(const char *suite_path, const char *out,
 			     int *rc);
 void session_close(struct session *ss);
+
+/*
+ * Adds the runs of the next phase, whose plan depends on the results
+ * of the previous ones: the oracle searches (at the learning rate
+ * where em is best, unless the suite sets one), then the oracle runs
+ * at each search's best point.  Returns the number of runs added
+ * (pending or not; 0 once the suite is complete), or -1 with
+ * err_set().
+ */
+int session_next_phase(struct session *ss);
 
 /* The result file of run i. */
 char *session_run_path(const struct session *ss, int i);

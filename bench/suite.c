@@ -223,6 +223,28 @@ static const char *method_names(void)
 	return buf;
 }
 
+/*
+ * Fills sm for a name of the methods list: a registered method, or
+ * NAME* for the oracle search of a method that adapts and has tunables.
+ * Returns 0, or -1 if the name is unknown.
+ */
+static int set_method(struct suite_method *sm, const char *name)
+{
+	size_t len = strlen(name);
+	char *base = xstrdup(name);
+
+	sm->oracle = len > 1 && name[len - 1] == '*';
+	if (sm->oracle)
+		base[len - 1] = '\0';
+	sm->method = method_find(base);
+	free(base);
+	if (!sm->method ||
+	    (sm->oracle && (!sm->method->adapts || !sm->method->n_tunables)))
+		return -1;
+	sm->label = xstrdup(name);
+	return 0;
+}
+
 static int set_methods(struct parse *p, char *value)
 {
 	char *items[SUITE_MAX_LIST];
@@ -233,19 +255,20 @@ static int set_methods(struct parse *p, char *value)
 		return fail(p, "methods: empty list");
 	s->methods = xcalloc((size_t)n, sizeof(*s->methods));
 	for (int i = 0; i < n; i++) {
-		const struct method *m = method_find(items[i]);
+		struct suite_method *sm = &s->methods[i];
 
-		if (!m)
-			return fail(p, "methods: unknown method '%s'; "
-				    "known methods: %s", items[i],
-				    method_names());
 		for (int j = 0; j < i; j++)
-			if (s->methods[j].method == m)
+			if (!strcmp(s->methods[j].label, items[i]))
 				return fail(p, "methods: '%s' is listed "
 					    "twice", items[i]);
-		s->methods[i].method = m;
+		if (set_method(sm, items[i]))
+			return fail(p, "methods: unknown method '%s'; "
+				    "known methods: %s, and NAME* for the "
+				    "oracle search of a method with "
+				    "tunables (dem*)", items[i],
+				    method_names());
+		s->n_methods = i + 1;
 	}
-	s->n_methods = n;
 	return 1;
 }
 
@@ -383,25 +406,12 @@ static int handle(void *user, const char *section, const char *name,
 }
 
 static struct suite_method *find_suite_method(struct suite *s,
-					      const char *name)
+					      const char *label)
 {
 	for (int i = 0; i < s->n_methods; i++)
-		if (!strcmp(s->methods[i].method->name, name))
+		if (!strcmp(s->methods[i].label, label))
 			return &s->methods[i];
 	return NULL;
-}
-
-static int tunable_list(const struct method *m, char *buf, size_t size)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < m->n_tunables && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s%s",
-					 i ? ", " : "", m->tunables[i].name);
-	if (!m->n_tunables)
-		snprintf(buf, size, "lr (the method has no tunables)");
-	return 0;
 }
 
 /* Applies one key of a [method] section to that method's values. */
@@ -419,18 +429,21 @@ static int apply_section(struct parse *p, const struct section *sec)
 			    "add it to 'methods' in [suite] or remove the "
 			    "section", sec->name);
 	m = sm->method;
-	if (!strcmp(sec->key, "lr")) {
+	if (!strcmp(sec->key, "lr") ||
+	    (sm->oracle && !strcmp(sec->key, "search_lr"))) {
 		if (parse_double(sec->value, &lr) || !(lr > 0))
-			return fail(p, "[%s] lr: invalid value '%s'; expected "
-				    "a number > 0", sec->name, sec->value);
-		sm->lr = lr;
+			return fail(p, "[%s] %s: invalid value '%s'; expected "
+				    "a number > 0", sec->name, sec->key,
+				    sec->value);
+		*(sec->key[0] == 'l' ? &sm->lr : &sm->search_lr) = lr;
 		return 1;
 	}
 	k = method_tunable_index(m, sec->key);
 	if (k < 0) {
-		tunable_list(m, known, sizeof(known));
-		return fail(p, "[%s] unknown tunable '%s'; expected: %s",
-			    sec->name, sec->key, known);
+		method_list_tunables(m, known, sizeof(known));
+		return fail(p, "[%s] unknown tunable '%s'; expected: lr%s%s%s",
+			    sec->name, sec->key, sm->oracle ? ", search_lr" : "",
+			    m->n_tunables ? ", " : "", known);
 	}
 	n = parse_numbers(p, sec->key, sec->value, v, SUITE_MAX_LIST);
 	if (n < 0)
@@ -444,6 +457,38 @@ static int apply_section(struct parse *p, const struct section *sec)
 	memcpy(tv->values, v, (size_t)n * sizeof(double));
 	tv->n = n;
 	return 1;
+}
+
+/*
+ * Gives each tunable the suite did not set its default: the search
+ * grid for an oracle, where the method declares one, else the single
+ * default value.
+ */
+static void default_values(struct suite_method *sm)
+{
+	const struct method *m = sm->method;
+
+	for (int k = 0; k < m->n_tunables; k++) {
+		const struct tunable *t = &m->tunables[k];
+		struct tunable_values *tv = &sm->tunables[k];
+		double grid[SUITE_MAX_LIST];
+		char range[96];
+
+		if (tv->n)
+			continue;
+		snprintf(range, sizeof(range), "%.17g .. %.17g step %.17g",
+			 t->search_min, t->search_max, t->search_step);
+		if (sm->oracle && t->search_step > 0)
+			tv->n = parse_range(range, grid, SUITE_MAX_LIST);
+		else
+			tv->n = 0;
+		if (tv->n <= 0) {
+			grid[0] = t->def;
+			tv->n = 1;
+		}
+		tv->values = xmalloc((size_t)tv->n * sizeof(double));
+		memcpy(tv->values, grid, (size_t)tv->n * sizeof(double));
+	}
 }
 
 /* Checks what no single line can: required keys and the sections. */
@@ -469,17 +514,14 @@ static int finish(struct parse *p)
 		if (!apply_section(p, &p->sections[i]))
 			return 0;
 	for (int i = 0; i < s->n_methods; i++) {
-		const struct method *m = s->methods[i].method;
+		const struct suite_method *sm = &s->methods[i];
 
-		for (int k = 0; k < m->n_tunables; k++) {
-			struct tunable_values *tv = &s->methods[i].tunables[k];
-
-			if (tv->n)
-				continue;
-			tv->values = xmalloc(sizeof(double));
-			tv->values[0] = m->tunables[k].def;
-			tv->n = 1;
-		}
+		default_values(&s->methods[i]);
+		if (sm->oracle && !sm->search_lr && !find_suite_method(s, "em"))
+			return fail(p, "%s searches at the learning rate where "
+				    "em is best, but em is not in 'methods'; "
+				    "add em or set search_lr in [%s]",
+				    sm->label, sm->label);
 	}
 	return 1;
 }
@@ -579,9 +621,11 @@ void suite_free(struct suite *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < s->n_methods; i++)
+	for (int i = 0; i < s->n_methods; i++) {
 		for (int k = 0; k < METHOD_MAX_TUNABLES; k++)
 			free(s->methods[i].tunables[k].values);
+		free(s->methods[i].label);
+	}
 	for (int i = 0; i < s->n_task_patterns; i++)
 		free(s->task_patterns[i]);
 	free(s->task_patterns);
@@ -632,8 +676,7 @@ int suite_tasks(const struct suite *s, const struct features *f,
 static void format_id(struct run_spec *r)
 {
 	size_t used = (size_t)snprintf(r->id, sizeof(r->id), "%s-%s",
-				       protocol_name(r->protocol),
-				       r->method->name);
+				       protocol_name(r->protocol), r->label);
 
 	for (int k = 0; k < r->method->n_tunables; k++)
 		used += (size_t)snprintf(r->id + used, sizeof(r->id) - used,
@@ -686,38 +729,96 @@ static int method_lrs(const struct suite *s, const struct suite_method *sm,
 	return s->n_lrs;
 }
 
-int suite_expand(const struct suite *s, struct run_spec **runs)
+/* Appends a zeroed run to *runs, growing it by doubling. */
+static struct run_spec *new_run(struct run_spec **runs, int *n)
 {
-	int cap = 64, n = 0;
-	struct run_spec *out = xmalloc((size_t)cap * sizeof(*out));
+	struct run_spec *r;
 
-	for (int p = 0; p < s->n_protocols; p++)
-	for (int mi = 0; mi < s->n_methods; mi++) {
-		const struct suite_method *sm = &s->methods[mi];
-		const double *lrs;
-		double fixed;
-		int n_lrs = method_lrs(s, sm, &lrs, &fixed);
+	if ((*n & (*n - 1)) == 0)
+		*runs = xrealloc(*runs, (size_t)(*n ? 2 * *n : 1) *
+				 sizeof(**runs));
+	r = &(*runs)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	return r;
+}
 
-		for (int g = 0; g < grid_size(sm); g++)
-		for (int l = 0; l < n_lrs; l++)
+/* Appends the runs of one tunable point: each learning rate and seed. */
+static void add_runs(const struct suite *s, const struct suite_method *sm,
+		     enum protocol protocol, const double *point,
+		     struct run_spec **runs, int *n)
+{
+	const double *lrs;
+	double fixed;
+	int n_lrs = method_lrs(s, sm, &lrs, &fixed);
+
+	for (int l = 0; l < n_lrs; l++)
 		for (int k = 0; k < s->n_seeds; k++) {
-			struct run_spec *r;
+			struct run_spec *r = new_run(runs, n);
 
-			if (n == cap)
-				out = xrealloc(out, (size_t)(cap *= 2) *
-					       sizeof(*out));
-			r = &out[n++];
-			memset(r, 0, sizeof(*r));
-			r->protocol = s->protocols[p];
+			r->protocol = protocol;
 			r->method = sm->method;
-			grid_point(sm, g, r->tunables);
+			r->label = sm->label;
+			memcpy(r->tunables, point, sizeof(r->tunables));
 			r->lr = lrs[l];
 			r->seed = s->seeds[k];
 			format_id(r);
 		}
+}
+
+int suite_expand(const struct suite *s, struct run_spec **runs)
+{
+	int n = 0;
+	struct run_spec *out = NULL;
+
+	for (int p = 0; p < s->n_protocols; p++)
+	for (int mi = 0; mi < s->n_methods; mi++) {
+		const struct suite_method *sm = &s->methods[mi];
+		double point[METHOD_MAX_TUNABLES];
+
+		if (sm->oracle)
+			continue;
+		for (int g = 0; g < grid_size(sm); g++) {
+			grid_point(sm, g, point);
+			add_runs(s, sm, s->protocols[p], point, &out, &n);
+		}
 	}
 	*runs = out;
 	return n;
+}
+
+void suite_expand_oracle(const struct suite *s, const struct suite_method *sm,
+			 enum protocol protocol, const double *tunables,
+			 struct run_spec **runs, int *n)
+{
+	add_runs(s, sm, protocol, tunables, runs, n);
+}
+
+void suite_search_label(const struct suite_method *sm, char *buf,
+			size_t size)
+{
+	snprintf(buf, size, "%s-search", sm->label);
+}
+
+void suite_expand_search(const struct suite *s, const struct suite_method *sm,
+			 enum protocol protocol, double lr,
+			 struct run_spec **runs, int *n)
+{
+	static char labels[SUITE_MAX_LIST][64];
+	int slot = (int)(sm - s->methods) % SUITE_MAX_LIST;
+
+	suite_search_label(sm, labels[slot], sizeof(labels[slot]));
+	for (int g = 0; g < grid_size(sm); g++) {
+		struct run_spec *r = new_run(runs, n);
+
+		r->protocol = protocol;
+		r->method = sm->method;
+		r->label = labels[slot];
+		r->selection_only = 1;
+		grid_point(sm, g, r->tunables);
+		r->lr = lr;
+		r->seed = s->seeds[0];
+		format_id(r);
+	}
 }
 
 void suite_run_config(const struct suite *s, const struct run_spec *spec,
@@ -732,6 +833,7 @@ void suite_run_config(const struct suite *s, const struct run_spec *spec,
 	c->protocol = spec->protocol;
 	c->batch_size = s->batch_size;
 	c->seed = spec->seed;
+	c->selection_only = spec->selection_only;
 	c->tasks = tasks;
 	c->n_tasks = n_tasks;
 }

@@ -22,11 +22,18 @@ struct tunable_values {
 	double *values;
 };
 
-/* A method of the suite with the values of each of its tunables. */
+/*
+ * A method of the suite with the values of each of its tunables.  An
+ * oracle entry ("dem*") searches its tunables' grid with labels on the
+ * selection split, then runs at the best point like any other method.
+ */
 struct suite_method {
 	const struct method *method;
+	char *label;		/* the name in the suite: "em", "dem*" */
+	int oracle;
 	struct tunable_values tunables[METHOD_MAX_TUNABLES];
-	double lr;	/* a learning rate fixed for this method, or 0 */
+	double lr;		/* a learning rate fixed for this method, or 0 */
+	double search_lr;	/* oracle: the search's; 0 for EM's best */
 };
 
 struct suite {
@@ -69,6 +76,8 @@ struct run_spec {
 	char id[256];		/* unique, safe as a file name */
 	enum protocol protocol;
 	const struct method *method;
+	const char *label;	/* the method column: "em", "dem*", ... */
+	int selection_only;	/* a search run on the selection split */
 	double tunables[METHOD_MAX_TUNABLES];
 	double lr;		/* 0 for methods that do not adapt */
 	uint64_t seed;
@@ -77,9 +86,31 @@ struct run_spec {
 /*
  * Expands the suite into its runs, in a fixed order: protocol, method,
  * tunable values, learning rate, seed.  Returns the count and a new
- * array in *runs.
+ * array in *runs.  Oracle methods are left out: their runs depend on
+ * the search (suite_expand_search, suite_expand_oracle).
  */
 int suite_expand(const struct suite *s, struct run_spec **runs);
+
+/* The label of an oracle's search runs: "dem*-search". */
+void suite_search_label(const struct suite_method *sm, char *buf,
+			size_t size);
+
+/*
+ * Appends to *runs (holding *n) the search runs of oracle method sm in
+ * one protocol: every grid point at learning rate lr, on the selection
+ * split, with the suite's first seed.
+ */
+void suite_expand_search(const struct suite *s, const struct suite_method *sm,
+			 enum protocol protocol, double lr,
+			 struct run_spec **runs, int *n);
+
+/*
+ * Appends the runs of oracle method sm in one protocol at the chosen
+ * tunables: every learning rate (or its fixed one) and seed.
+ */
+void suite_expand_oracle(const struct suite *s, const struct suite_method *sm,
+			 enum protocol protocol, const double *tunables,
+			 struct run_spec **runs, int *n);
 
 /* Fills a run configuration for spec; tasks are the suite's tasks. */
 void suite_run_config(const struct suite *s, const struct run_spec *spec,

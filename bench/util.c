@@ -128,8 +128,7 @@ void atomic_abort(struct atomic_file *af)
 	atomic_free(af);
 }
 
-/* Syncs the directory holding path so that the rename itself is durable. */
-static void sync_parent(const char *path)
+void sync_parent(const char *path)
 {
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');

@@ -65,6 +65,9 @@ int atomic_open(struct atomic_file *af, const char *path);
 int atomic_commit(struct atomic_file *af);
 void atomic_abort(struct atomic_file *af);
 
+/* Syncs the directory holding path, so that a rename into it is durable. */
+void sync_parent(const char *path);
+
 /* Creates a directory and its parents; 0 on success, -1 with err_set(). */
 int mkdir_p(const char *path);
 

@@ -2,9 +2,11 @@
  * feature_file.h - reader for dembench feature files (HDF5, format 1).
  *
  * docs/file-format.md is the contract.  features_open() validates the
- * whole file (names, types, shapes, values) before it returns, so a run
- * never starts on a file that would fail half-way; task data are then
- * read one task at a time with features_load_task().
+ * structure of the whole file (names, types, shapes, the model's
+ * values) before it returns, and features_check_task() the values of
+ * one task, so that the runner can check every task it needs before a
+ * run starts.  Task data are then read one task at a time with
+ * features_load_task().
  */
 #ifndef DEMBENCH_FEATURE_FILE_H
 #define DEMBENCH_FEATURE_FILE_H

@@ -447,22 +447,6 @@ static int sync_path(const char *path, int dir)
 	return rc;
 }
 
-/* Syncs the directory holding path so that the rename is durable. */
-static void sync_parent(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
-	sync_path(dir, 1);
-	free(dir);
-}
-
 static void writer_free(struct features_writer *w)
 {
 	for (int i = 0; i < w->n_tasks; i++)

@@ -64,10 +64,11 @@ const struct method method_dem = {
 	.adapts = 1,
 	.n_tunables = 2,
 	.tunables = {
+		/* The search grid of DEM*: the paper's, step 0.1. */
 		{ "tau", 1.0, 0.0, 100.0, 1, 0,
-		  "temperature of the CADF term's softmax" },
+		  "temperature of the CADF term's softmax", 0.1, 2.0, 0.1 },
 		{ "alpha", 1.0, 0.0, 100.0, 0, 0,
-		  "weight of the GMC term logsumexp(z)" },
+		  "weight of the GMC term logsumexp(z)", 0.0, 2.0, 0.1 },
 	},
 	.loss_grad = dem_loss_grad,
 	.caveat = dem_caveat,

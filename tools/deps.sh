@@ -5,7 +5,7 @@
 set -u
 packages="build-essential pkg-config libhdf5-dev hdf5-tools libopenblas-dev
 libcsv-dev libinih-dev libcmocka-dev libjpeg-dev zlib1g-dev gnuplot-nox
-dataset-fashion-mnist perl parallel"
+dataset-fashion-mnist perl parallel python3-h5py python3-numpy"
 
 missing=
 for p in $packages; do

@@ -33,8 +33,8 @@ static const double contrast_factor[MAX_SEVERITY] = {
 static const struct {
 	double alpha, sigma, affine;
 } elastic[MAX_SEVERITY] = {
-	{ 10, 3.0, 0.5 }, { 14, 3.0, 1.0 }, { 18, 2.5, 1.5 },
-	{ 22, 2.5, 2.0 }, { 28, 2.0, 2.5 }
+	{ 10, 4.0, 0.5 }, { 17, 4.0, 1.0 }, { 24, 4.0, 1.5 },
+	{ 31, 4.0, 2.0 }, { 38, 4.0, 2.5 }
 };
 
 /* Pixelate: the side of the coarse image, as a fraction of 28. */
@@ -42,8 +42,11 @@ static const double pixelate_scale[MAX_SEVERITY] = {
 	0.6, 0.5, 0.4, 0.3, 0.22
 };
 
-/* JPEG: the libjpeg quality setting, 1..100. */
-static const int jpeg_quality[MAX_SEVERITY] = { 10, 7, 4, 2, 1 };
+/*
+ * JPEG: the libjpeg quality setting, 1..100, with 16-bit quantisation
+ * tables allowed (not baseline).
+ */
+static const int jpeg_quality[MAX_SEVERITY] = { 8, 5, 3, 2, 1 };
 
 void brightness(float *image, int severity, struct rng *rng)
 {
@@ -168,6 +171,15 @@ static void jpeg_fail(j_common_ptr cinfo)
 	fail(EXIT_FAILURE_RUN, "libjpeg failed on a 28 x 28 image: %s", msg);
 }
 
+/*
+ * Drops libjpeg's warnings: the only one expected is that quality 1
+ * and 2 give tables too coarse for baseline JPEG, which is intended.
+ */
+static void jpeg_ignore(j_common_ptr cinfo)
+{
+	(void)cinfo;
+}
+
 /* Compresses the 8-bit image to a JPEG in memory; the caller frees it. */
 static unsigned char *jpeg_encode(const unsigned char *pixels, int quality,
 				  unsigned long *size)
@@ -178,6 +190,7 @@ static unsigned char *jpeg_encode(const unsigned char *pixels, int quality,
 
 	c.err = jpeg_std_error(&err);
 	err.error_exit = jpeg_fail;
+	err.output_message = jpeg_ignore;
 	jpeg_create_compress(&c);
 	jpeg_mem_dest(&c, &buf, size);
 	c.image_width = SIDE;
@@ -185,7 +198,9 @@ static unsigned char *jpeg_encode(const unsigned char *pixels, int quality,
 	c.input_components = 1;
 	c.in_color_space = JCS_GRAYSCALE;
 	jpeg_set_defaults(&c);
-	jpeg_set_quality(&c, quality, TRUE);
+	/* Without the baseline limit, quantisation steps may pass 255, so
+	 * that qualities 1 and 2 still differ on these tiny images. */
+	jpeg_set_quality(&c, quality, FALSE);
 
 	jpeg_start_compress(&c, TRUE);
 	while (c.next_scanline < c.image_height) {
@@ -206,6 +221,7 @@ static void jpeg_decode(const unsigned char *buf, unsigned long size,
 
 	d.err = jpeg_std_error(&err);
 	err.error_exit = jpeg_fail;
+	err.output_message = jpeg_ignore;
 	jpeg_create_decompress(&d);
 	jpeg_mem_src(&d, buf, size);
 	jpeg_read_header(&d, TRUE);
