@@ -42,7 +42,9 @@ TEST_SRC = $(wildcard tests/test_*.c)
 TEST_SUPPORT = $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 TESTS = $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
-all: $(B)/dembench $(B)/fmnist-c
+TOOLS = $(patsubst tools/%.c,$(B)/%,$(wildcard tools/*.c))
+
+all: $(B)/dembench $(B)/fmnist-c $(TOOLS)
 
 # Rebuild everything when the compiler or its flags change.
 $(B)/flags: FORCE
@@ -82,6 +84,10 @@ $(B)/dembench: $(B)/bench/main.o $(B)/libdembench.a
 $(B)/fmnist-c: $(TOOL_FMNIST_SRC:%.c=$(B)/%.o) $(B)/libdembench.a
 	$(CC) $(ALL_LDFLAGS) $^ $(DEP_LIBS) -o $@
 
+# Single-file tools: tools/NAME.c becomes build/NAME.
+$(TOOLS): $(B)/%: $(B)/tools/%.o $(B)/libdembench.a
+	$(CC) $(ALL_LDFLAGS) $^ $(DEP_LIBS) -o $@
+
 # Tests link the library; test_layers uses the double-precision tail.
 $(B)/tests/test_layers: $(B)/double/bench/tail.o
 $(B)/tests/test_layers.o: ALL_CFLAGS += -DDEMBENCH_DOUBLE
@@ -90,7 +96,7 @@ $(B)/tests/%: $(B)/tests/%.o $(TEST_SUPPORT:%.c=$(B)/%.o) \
 	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(B)/libdembench.a \
 		$(DEP_LIBS) -lcmocka -o $@
 
-tests: $(TESTS) $(B)/dembench
+tests: $(TESTS) $(B)/dembench $(TOOLS)
 
 deps:
 	@sh tools/deps.sh

@@ -45,7 +45,18 @@ static void observe(struct check *c, const double *z)
 		c->m->observe(&b);
 }
 
-/* Central differences on every logit, with anchor held at c->z. */
+/* The loss with logit i moved by delta. */
+static double moved(struct check *c, int i, double delta)
+{
+	memcpy(c->scratch, c->z, sizeof(c->z));
+	c->scratch[i] = c->z[i] + delta;
+	return loss_at(c, c->scratch, NULL);
+}
+
+/*
+ * Fourth-order central differences on every logit, with anchor held at
+ * c->z: f' = (8 (f(+h) - f(-h)) - (f(+2h) - f(-2h))) / 12h.
+ */
 static double compare(struct check *c)
 {
 	double worst = 0;
@@ -54,15 +65,12 @@ static double compare(struct check *c)
 	observe(c, c->z);
 	loss_at(c, c->z, c->grad);
 	for (int i = 0; i < BATCH * CLASSES; i++) {
-		double h = 1e-5 * fmax(1.0, fabs(c->z[i]));
-		double up, down, numeric, err;
+		double h = 1e-4 * fmax(1.0, fabs(c->z[i]));
+		double numeric, err;
 
-		memcpy(c->scratch, c->z, sizeof(c->z));
-		c->scratch[i] = c->z[i] + h;
-		up = loss_at(c, c->scratch, NULL);
-		c->scratch[i] = c->z[i] - h;
-		down = loss_at(c, c->scratch, NULL);
-		numeric = (up - down) / (2 * h);
+		numeric = (8 * (moved(c, i, h) - moved(c, i, -h)) -
+			   (moved(c, i, 2 * h) - moved(c, i, -2 * h))) /
+			  (12 * h);
 		err = fabs(numeric - c->grad[i]) /
 		      (fabs(numeric) + fabs(c->grad[i]) + GRADCHECK_FLOOR);
 		if (err > worst)

@@ -3,9 +3,10 @@
  * finite differences of its own loss, in double precision.
  *
  * The error of one logit is |numeric - analytic| / (|numeric| +
- * |analytic| + GRADCHECK_FLOOR): relative for ordinary gradients, and
- * absolute below the floor, where near-one-hot rows have gradients
- * smaller than the rounding error of the difference quotient.
+ * |analytic| + GRADCHECK_FLOOR): relative for gradients of ordinary
+ * size, and absolute below the floor, where the rounding error of the
+ * difference quotient (about 1e-16 |L| / h) is larger than the
+ * gradients of near-one-hot rows.
  */
 #ifndef DEMBENCH_GRADCHECK_H
 #define DEMBENCH_GRADCHECK_H

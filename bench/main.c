@@ -12,6 +12,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "grad", cmd_grad, "a method's loss and gradient on CSV logits" },
+	{ "gradcheck", cmd_gradcheck, "check gradients by finite differences" },
 	{ "inspect", cmd_inspect, "validate a feature file and describe it" },
 	{ "methods", cmd_methods, "list the methods and their tunables" },
 	{ "report", cmd_report, "write the tables of a results folder" },

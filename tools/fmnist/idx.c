@@ -40,7 +40,11 @@ static void read_exact(gzFile gz, const char *path, void *buf,
 	int got = gzread(gz, buf, (unsigned)size);
 	int zerr;
 	const char *msg = gzerror(gz, &zerr);
+	size_t len = strlen(path);
 
+	/* zlib may start its message with the path; it is printed once. */
+	if (!strncmp(msg, path, len) && !strncmp(msg + len, ": ", 2))
+		msg += len + 2;
 	if (got < 0 || zerr < 0)
 		fail(EXIT_INPUT, "cannot read %s: %s; the file is damaged, "
 		     "reinstall it (%s)", path, msg, SOURCE_HINT);
@@ -58,10 +62,10 @@ static uint32_t big_endian_u32(const unsigned char *b)
 
 /*
  * Reads the header and checks it against the expected dimensions; dims
- * has ndims entries.
+ * has ndims entries, and kind ("image", "label") names the file type.
  */
-static void read_header(gzFile gz, const char *path, int ndims,
-			const uint32_t *dims)
+static void read_header(gzFile gz, const char *path, const char *kind,
+			int ndims, const uint32_t *dims)
 {
 	unsigned char head[4], size[4];
 	uint32_t magic, want = IDX_TYPE_UBYTE << 8 | (uint32_t)ndims;
@@ -70,10 +74,9 @@ static void read_header(gzFile gz, const char *path, int ndims,
 	magic = big_endian_u32(head);
 	if (magic != want)
 		fail(EXIT_INPUT, "%s has magic number 0x%08x, expected "
-		     "0x%08x (an IDX file of unsigned bytes with %d "
-		     "dimensions); check that --source names the "
-		     "Fashion-MNIST files", path, (unsigned)magic,
-		     (unsigned)want, ndims);
+		     "0x%08x for an IDX %s file; check that --source names "
+		     "the Fashion-MNIST files", path, (unsigned)magic,
+		     (unsigned)want, kind);
 
 	for (int i = 0; i < ndims; i++) {
 		uint32_t found;
@@ -105,7 +108,7 @@ static void load_images(const char *path, long n, struct dataset *d)
 	unsigned char *raw = xmalloc(count);
 	gzFile gz = open_idx(path);
 
-	read_header(gz, path, 3, dims);
+	read_header(gz, path, "image", 3, dims);
 	read_exact(gz, path, raw, count, "pixels");
 	check_end(gz, path);
 	gzclose(gz);
@@ -122,7 +125,7 @@ static void load_labels(const char *path, long n, struct dataset *d)
 	unsigned char *raw = xmalloc((size_t)n);
 	gzFile gz = open_idx(path);
 
-	read_header(gz, path, 1, dims);
+	read_header(gz, path, "label", 1, dims);
 	read_exact(gz, path, raw, (size_t)n, "labels");
 	check_end(gz, path);
 	gzclose(gz);
