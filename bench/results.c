@@ -12,9 +12,9 @@
 const char results_header[] =
 	"run_id,protocol,method,tunables,lr,seed,task_index,task,n,correct,"
 	"accuracy,n_select,correct_select,select_accuracy,loss,status,"
-	"predicted";
+	"predicted,truth";
 
-#define N_COLUMNS 17
+#define N_COLUMNS 18
 
 /* String fields are quoted by libcsv; numbers are written plainly. */
 static void put_text(FILE *fp, const char *s, int last)
@@ -63,7 +63,8 @@ static void print_row(FILE *fp, const struct result_row *r)
 		r->accuracy, r->n_select, r->correct_select,
 		r->select_accuracy, r->loss);
 	put_text(fp, r->status, 0);
-	put_text(fp, r->predicted, 1);
+	put_text(fp, r->predicted, 0);
+	put_text(fp, r->truth, 1);
 }
 
 static void write_row(FILE *fp, const struct run_spec *spec,
@@ -89,6 +90,7 @@ static void write_row(FILE *fp, const struct run_spec *spec,
 		.loss = r->loss,
 		.status = status,
 		.predicted = format_counts(r->predicted, f->n_classes),
+		.truth = format_counts(r->truth, f->n_classes),
 	};
 
 	method_format_tunables(spec->method, spec->tunables, tunables,
@@ -96,6 +98,7 @@ static void write_row(FILE *fp, const struct run_spec *spec,
 	format_status(r, after_divergence, status, sizeof(status));
 	print_row(fp, &row);
 	free(row.predicted);
+	free(row.truth);
 }
 
 int results_write_run(const char *path, const struct run_spec *spec,
@@ -167,6 +170,7 @@ static int convert_row(char **v, struct result_row *r)
 	r->task = v[7];
 	r->status = v[15];
 	r->predicted = v[16];
+	r->truth = v[17];
 	if (to_double(v[4], &r->lr) || to_long(v[5], &r->seed) ||
 	    to_long(v[6], &index) || to_long(v[8], &r->n) ||
 	    to_long(v[9], &r->correct) || to_double(v[10], &r->accuracy) ||
@@ -308,6 +312,7 @@ void results_free(struct result_table *t)
 		free(r->task);
 		free(r->status);
 		free(r->predicted);
+		free(r->truth);
 	}
 	free(t->rows);
 	t->rows = NULL;

@@ -28,7 +28,8 @@ struct result_row {
 	double select_accuracy;	/* percent */
 	double loss;
 	char *status;		/* "ok", "diverged at batch 37", ... */
-	char *predicted;	/* class counts, "12;40;..." */
+	char *predicted;	/* counts of predicted classes, "12;40;..." */
+	char *truth;		/* counts of true classes, the same way */
 };
 
 struct result_table {

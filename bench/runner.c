@@ -134,6 +134,7 @@ static void score_batch(const real *out, const int32_t *rows,
 			if (z[i] > z[best])
 				best = i;
 		r->predicted[best]++;
+		r->truth[labels[row]]++;
 		r->n++;
 		r->correct += best == labels[row];
 		if (select[row]) {
@@ -248,6 +249,14 @@ static int run_task(struct workspace *w, struct features *f,
 	return 0;
 }
 
+void task_results_free(struct task_result *results, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(results[i].predicted);
+		free(results[i].truth);
+	}
+}
+
 int run_execute(struct features *f, const struct run_config *c,
 		struct task_result *results)
 {
@@ -259,6 +268,7 @@ int run_execute(struct features *f, const struct run_config *c,
 		results[i].task = c->tasks[i];
 		results[i].predicted = xcalloc((size_t)f->n_classes,
 					       sizeof(long));
+		results[i].truth = xcalloc((size_t)f->n_classes, sizeof(long));
 	}
 	if (workspace_init(&w, f, c))
 		return -1;

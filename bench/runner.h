@@ -49,17 +49,21 @@ struct task_result {
 	double loss;			/* mean batch loss; 0 without update */
 	long diverged_batch;		/* 1-based batch, or 0 if finite */
 	long *predicted;		/* [classes] counts of predictions */
+	long *truth;			/* [classes] counts of labels */
 };
 
 /*
  * Executes one run.  results has n_tasks entries, filled in order;
- * the caller frees each predicted array.  Returns 0, or -1 with
+ * the caller frees them with task_results_free().  Returns 0, or -1 with
  * err_set() when a task cannot be read.  A divergence is not an error:
  * it is recorded in the task's result; in a continual stream the tasks
  * after it are recorded with n = 0.
  */
 int run_execute(struct features *f, const struct run_config *c,
 		struct task_result *results);
+
+/* Frees the arrays of n task results. */
+void task_results_free(struct task_result *results, int n);
 
 /*
  * Fills order [n] with the stream order of a task: a permutation that

@@ -307,8 +307,7 @@ int session_execute(struct session *ss, int i)
 				       results, ss->n_tasks);
 		free(path);
 	}
-	for (int k = 0; k < ss->n_tasks; k++)
-		free(results[k].predicted);
+	task_results_free(results, ss->n_tasks);
 	free(results);
 	return rc;
 }
