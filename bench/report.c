@@ -213,3 +213,71 @@ const struct config_scores *report_best(const struct report *r,
 	}
 	return best;
 }
+
+static int by_lr(const void *a, const void *b)
+{
+	double x = ((const struct lr_point *)a)->lr;
+	double y = ((const struct lr_point *)b)->lr;
+
+	return (x > y) - (x < y);
+}
+
+int report_lr_curve(const struct report *r, const char *protocol,
+		    const char *method, const char *tunables,
+		    struct lr_point *points, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->n_configs && n < max; i++) {
+		const struct config_scores *c = &r->configs[i];
+		double std;
+
+		if (strcmp(c->protocol, protocol) || strcmp(c->method, method) ||
+		    strcmp(c->tunables, tunables))
+			continue;
+		points[n].lr = c->lr;
+		points[n].config = c;
+		config_mean_std(c, -1, 0, &points[n].mean, &points[n].std);
+		config_mean_std(c, -1, 1, &points[n].select_mean, &std);
+		n++;
+	}
+	qsort(points, (size_t)n, sizeof(*points), by_lr);
+	return n;
+}
+
+/* Search runs of an oracle ("dem*-search") are not table rows. */
+int report_is_search(const char *method)
+{
+	const char *dash = strrchr(method, '-');
+
+	return dash && !strcmp(dash, "-search");
+}
+
+int report_is_oracle(const char *method)
+{
+	return method[strlen(method) - 1] == '*';
+}
+
+int report_rows(const struct report *r, const char *protocol,
+		      const struct config_scores **rows)
+{
+	int n = 0;
+
+	for (int m = 0; m < r->n_methods; m++)
+		for (int i = 0; i < r->n_configs; i++) {
+			const struct config_scores *c = &r->configs[i], *b;
+			int seen = 0;
+
+			if (strcmp(c->protocol, protocol) ||
+			    strcmp(c->method, r->methods[m]) ||
+			    report_is_search(c->method))
+				continue;
+			b = report_best(r, protocol, c->method, c->tunables);
+			for (int k = 0; k < n; k++)
+				seen |= rows[k] == b;
+			if (!seen)
+				rows[n++] = b;
+		}
+	return n;
+}
+

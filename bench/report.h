@@ -56,6 +56,38 @@ const struct config_scores *report_best(const struct report *r,
 					const char *method,
 					const char *tunables);
 
+/*
+ * Fills rows (room for r->n_configs) with one configuration per method
+ * and tunable setting of protocol, each at its best learning rate, in
+ * the suite's method order, and returns their count.  Search runs of
+ * oracles are left out.
+ */
+int report_rows(const struct report *r, const char *protocol,
+		const struct config_scores **rows);
+
+/* Is this method label an oracle's search ("dem*-search")? */
+int report_is_search(const char *method);
+
+/* Is this method label an oracle ("dem*")? */
+int report_is_oracle(const char *method);
+
+/* One point of a learning-rate curve: mean and std over seeds. */
+struct lr_point {
+	double lr;
+	double mean, std;		/* accuracy over all tasks */
+	double select_mean;		/* on the selection split */
+	const struct config_scores *config;
+};
+
+/*
+ * Fills points (room for max) with the configurations of method and
+ * tunables in protocol, sorted by learning rate, and returns their
+ * count.  Methods that do not adapt give one point at lr 0.
+ */
+int report_lr_curve(const struct report *r, const char *protocol,
+		    const char *method, const char *tunables,
+		    struct lr_point *points, int max);
+
 /* Writes dir/summary.csv and dir/table.md; 0, or -1 with err_set(). */
 int report_write(const char *dir);
 

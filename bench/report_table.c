@@ -6,43 +6,6 @@
 #include "report.h"
 #include "util.h"
 
-/* Search runs of an oracle ("dem*-search") are not table rows. */
-static int is_search(const char *method)
-{
-	const char *dash = strrchr(method, '-');
-
-	return dash && !strcmp(dash, "-search");
-}
-
-static int is_oracle(const char *method)
-{
-	return method[strlen(method) - 1] == '*';
-}
-
-/* The rows of one protocol's table: each method and tunables, at best lr. */
-static int table_rows(const struct report *r, const char *protocol,
-		      const struct config_scores **rows)
-{
-	int n = 0;
-
-	for (int m = 0; m < r->n_methods; m++)
-		for (int i = 0; i < r->n_configs; i++) {
-			const struct config_scores *c = &r->configs[i], *b;
-			int seen = 0;
-
-			if (strcmp(c->protocol, protocol) ||
-			    strcmp(c->method, r->methods[m]) ||
-			    is_search(c->method))
-				continue;
-			b = report_best(r, protocol, c->method, c->tunables);
-			for (int k = 0; k < n; k++)
-				seen |= rows[k] == b;
-			if (!seen)
-				rows[n++] = b;
-		}
-	return n;
-}
-
 static const char *protocol_title(const char *protocol)
 {
 	if (!strcmp(protocol, "single"))
@@ -101,7 +64,7 @@ static void md_protocol(FILE *fp, const struct report *r, const char *proto)
 {
 	const struct config_scores **rows =
 		xcalloc((size_t)r->n_configs, sizeof(*rows));
-	int n = table_rows(r, proto, rows);
+	int n = report_rows(r, proto, rows);
 	int diverged = 0;
 
 	fprintf(fp, "\n## %s\n\n| method | lr |", protocol_title(proto));
@@ -125,7 +88,7 @@ static void md_protocol(FILE *fp, const struct report *r, const char *proto)
 		fprintf(fp, "\nRows marked diverged include a task whose loss "
 			"or parameters became NaN or Inf; see summary.csv.\n");
 	for (int i = 0; i < n; i++)
-		if (is_oracle(rows[i]->method)) {
+		if (report_is_oracle(rows[i]->method)) {
 			fprintf(fp, "\n%s is an oracle: its tunables were "
 				"chosen with labels, by the best accuracy on "
 				"the selection split over a grid.\n",
