@@ -11,8 +11,9 @@ int cmd_report(int argc, char **argv)
 	if (argc == 2 && (!strcmp(argv[1], "--help") ||
 			  !strcmp(argv[1], "-h"))) {
 		puts("usage: dembench report DIR\n\n"
-		     "Writes DIR/summary.csv (one row per run and task) and "
-		     "DIR/table.md\nfrom the result files in DIR/runs.");
+		     "Writes DIR/summary.csv (one row per run and task), the "
+		     "tables\n(DIR/table.md, DIR/table.tex and DIR/table-*.csv) "
+		     "and the figures\nfrom the result files in DIR/runs.");
 		return EXIT_OK;
 	}
 	if (argc != 2) {
@@ -23,7 +24,7 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "dembench: error: %s\n", err_msg());
 		return EXIT_FAILURE_RUN;
 	}
-	fprintf(stderr, "dembench: wrote %s/summary.csv and %s/table.md\n",
-		argv[1], argv[1]);
+	fprintf(stderr, "dembench: wrote the summary and tables in %s\n",
+		argv[1]);
 	return EXIT_OK;
 }

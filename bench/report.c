@@ -42,6 +42,19 @@ static void collect_tasks(struct report *r, const struct result_table *t)
 	}
 }
 
+/* Adds a method to the ordered list, with a learning rate it fixes. */
+static void add_method(struct report *r, const char *label, double lr)
+{
+	int before = r->n_methods;
+	int i = add_name(&r->methods, &r->n_methods, label);
+
+	if (i < before)
+		return;
+	r->fixed_lr = xrealloc(r->fixed_lr, (size_t)r->n_methods *
+			       sizeof(double));
+	r->fixed_lr[i] = lr;
+}
+
 static struct config_scores *find_config(struct report *r,
 					 const struct result_row *row)
 {
@@ -60,7 +73,8 @@ static struct config_scores *find_config(struct report *r,
 	memset(c, 0, sizeof(*c));
 	c->protocol = r->protocols[add_name(&r->protocols, &r->n_protocols,
 					    row->protocol)];
-	c->method = r->methods[add_name(&r->methods, &r->n_methods,
+	add_method(r, row->method, 0);
+	c->method = r->methods[index_of(r->methods, r->n_methods,
 					row->method)];
 	c->tunables = xstrdup(row->tunables);
 	c->lr = row->lr;
@@ -87,41 +101,41 @@ static int seed_slot(struct config_scores *c, long seed)
 	return c->n_seeds++;
 }
 
-/* Methods in the order of the suite kept beside the results, if any. */
-static void order_methods(struct report *r)
+/*
+ * Takes the method order, fixed learning rates and margin from the
+ * suite kept beside the results, if there is one.
+ */
+static void read_suite(struct report *r)
 {
 	char *path = xasprintf("%s/suite.ini", r->dir);
 	struct suite *s = path_exists(path) ? suite_load(path) : NULL;
 
 	free(path);
+	r->margin = s ? s->margin : 2.0;
 	if (!s)
 		return;
 	for (int i = 0; i < s->n_methods; i++)
-		add_name(&r->methods, &r->n_methods, s->methods[i].label);
+		add_method(r, s->methods[i].label, s->methods[i].lr);
 	for (int i = 0; i < s->n_protocols; i++)
 		add_name(&r->protocols, &r->n_protocols,
 			 protocol_name(s->protocols[i]));
 	suite_free(s);
 }
 
-int report_load(const char *dir, struct report *r)
+int report_build(const char *dir, const struct result_table *t,
+		 struct report *r)
 {
-	struct result_table t = { 0 };
-
 	memset(r, 0, sizeof(*r));
 	r->dir = xstrdup(dir);
-	if (results_read_dir(dir, &t))
-		return -1;
-	if (!t.n) {
+	if (!t->n) {
 		err_set("%s/runs holds no result files; run the suite first",
 			dir);
-		results_free(&t);
 		return -1;
 	}
-	order_methods(r);
-	collect_tasks(r, &t);
-	for (int i = 0; i < t.n; i++) {
-		const struct result_row *row = &t.rows[i];
+	read_suite(r);
+	collect_tasks(r, t);
+	for (int i = 0; i < t->n; i++) {
+		const struct result_row *row = &t->rows[i];
 		struct config_scores *c = find_config(r, row);
 		int s = seed_slot(c, row->seed);
 		size_t cell = (size_t)s * c->n_tasks + row->task_index;
@@ -130,8 +144,16 @@ int report_load(const char *dir, struct report *r)
 		c->selection[cell] = row->select_accuracy;
 		c->diverged |= strcmp(row->status, "ok") != 0;
 	}
-	results_free(&t);
 	return 0;
+}
+
+int report_load(const char *dir, struct report *r)
+{
+	struct result_table t = { 0 };
+	int rc = results_read_dir(dir, &t) ? -1 : report_build(dir, &t, r);
+
+	results_free(&t);
+	return rc;
 }
 
 void report_free(struct report *r)
@@ -150,6 +172,7 @@ void report_free(struct report *r)
 		free(r->protocols[i]);
 	free(r->tasks);
 	free(r->methods);
+	free(r->fixed_lr);
 	free(r->protocols);
 	free(r->configs);
 	free(r->dir);

@@ -32,12 +32,18 @@ struct report {
 	struct config_scores *configs;
 	int n_methods;
 	char **methods;		/* in the suite's order */
+	double *fixed_lr;	/* [n_methods]: set by the suite, or 0 */
+	double margin;		/* of the tolerance table, in points */
 	int n_protocols;
 	char **protocols;
 };
 
 /* Builds the report of dir from its runs; 0, or -1 with err_set(). */
 int report_load(const char *dir, struct report *r);
+
+/* The same from rows already read from dir. */
+int report_build(const char *dir, const struct result_table *t,
+		 struct report *r);
 void report_free(struct report *r);
 
 /* Mean over tasks of seed s of a configuration. */
@@ -88,7 +94,10 @@ int report_lr_curve(const struct report *r, const char *protocol,
 		    const char *method, const char *tunables,
 		    struct lr_point *points, int max);
 
-/* Writes dir/summary.csv and dir/table.md; 0, or -1 with err_set(). */
+/*
+ * Writes dir/summary.csv and the tables (table.md, table.tex and a CSV
+ * per table); 0, or -1 with err_set().
+ */
 int report_write(const char *dir);
 
 #endif

@@ -15,7 +15,7 @@
 static const char *const suite_keys[] = {
 	"data", "tasks", "protocols", "methods", "lrs", "seeds",
 	"batch_size", "optimizer", "momentum", "nesterov", "weight_decay",
-	"params", NULL
+	"params", "margin", NULL
 };
 
 /* A [method] section, kept until the methods list is known. */
@@ -357,6 +357,8 @@ static int set_suite_key(struct parse *p, const char *name, char *value)
 		return set_real(p, name, value, &s->optim.momentum);
 	if (!strcmp(name, "weight_decay"))
 		return set_real(p, name, value, &s->optim.weight_decay);
+	if (!strcmp(name, "margin"))
+		return set_real(p, name, value, &s->margin);
 	if (!strcmp(name, "optimizer")) {
 		if ((k = optim_kind_parse(value)) < 0)
 			return fail(p, "optimizer: unknown optimizer '%s'; "
@@ -533,6 +535,7 @@ static void defaults(struct suite *s)
 	s->protocols[0] = PROTOCOL_SINGLE;
 	s->batch_size = 64;
 	s->params = PARAMS_BATCHNORM;
+	s->margin = 2.0;
 }
 
 static char *suite_name(const char *path)

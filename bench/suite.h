@@ -53,6 +53,7 @@ struct suite {
 	int batch_size;
 	struct optim_config optim;
 	enum param_set params;
+	double margin;		/* points below the best, tolerance table */
 };
 
 /*
