@@ -60,6 +60,16 @@ $(B)/methods.list: FORCE
 	@echo $(notdir $(basename $(METHOD_SRC))) > $@.new
 	@cmp -s $@ $@.new && rm $@.new || mv $@.new $@
 
+# The version recorded in manifests: the git commit, "-dirty" when the
+# tree has changes.  Rewritten only when it changes.
+$(B)/version.h: FORCE
+	@mkdir -p $(B)
+	@v=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
+	echo "#define DEMBENCH_VERSION \"$$v\"" > $@.new
+	@cmp -s $@ $@.new && rm $@.new || mv $@.new $@
+
+$(B)/bench/manifest.o: $(B)/version.h
+
 $(B)/registry.c: $(B)/methods.list tools/gen-registry.sh
 	sh tools/gen-registry.sh $$(cat $<) > $@.tmp && mv $@.tmp $@
 

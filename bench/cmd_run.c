@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "manifest.h"
 #include "results.h"
 #include "session.h"
 #include "util.h"
@@ -126,7 +128,7 @@ static int run_pool(struct session *ss, int jobs)
 	int next = 0, active = 0, failed = 0;
 
 	progress_start(&pg, ss);
-	while (!stop_signal && (next < ss->n_pending || active)) {
+	while (next < ss->n_pending || active) {
 		while (!stop_signal && !failed && active < jobs &&
 		       next < ss->n_pending) {
 			int k = find_slot(slots, jobs, 0);
@@ -144,6 +146,11 @@ static int run_pool(struct session *ss, int jobs)
 			next++;
 			active++;
 		}
+
+		/* On a signal, stop the children but still reap each one,
+		 * so that their temporary files are removed. */
+		if (stop_signal)
+			stop_children(slots, jobs);
 		if (!active)
 			break;
 		if (reap_one(ss, slots, jobs, &pg))
@@ -151,8 +158,6 @@ static int run_pool(struct session *ss, int jobs)
 		active = 0;
 		for (int i = 0; i < jobs; i++)
 			active += slots[i].pid > 0;
-		if (stop_signal)
-			stop_children(slots, jobs);
 	}
 	progress_end(&pg);
 	free(slots);
@@ -187,6 +192,7 @@ int cmd_run(int argc, char **argv)
 	int jobs = cores > 0 ? (int)cores : 1, c, rc, added = 0;
 	const char *out = NULL;
 	struct session *ss;
+	time_t start;
 
 	while ((c = getopt_long(argc, argv, "j:o:h", options, NULL)) != -1) {
 		if (c == 'j')
@@ -204,10 +210,16 @@ int cmd_run(int argc, char **argv)
 	if (!ss)
 		return rc;
 	catch_stop_signals();
+	start = time(NULL);
 	rc = run_pool(ss, jobs);
 	while (rc == EXIT_OK && (added = session_next_phase(ss)) > 0)
 		rc = run_pool(ss, jobs);
 	if (added < 0) {
+		fprintf(stderr, "dembench: error: %s\n", err_msg());
+		rc = EXIT_FAILURE_RUN;
+	}
+	if (rc == EXIT_OK && manifest_write(ss, argc, argv, start,
+					    time(NULL))) {
 		fprintf(stderr, "dembench: error: %s\n", err_msg());
 		rc = EXIT_FAILURE_RUN;
 	}

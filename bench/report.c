@@ -28,18 +28,52 @@ static int add_name(char ***list, int *n, const char *s)
 	return (*n)++;
 }
 
-static void collect_tasks(struct report *r, const struct result_table *t)
+static int protocol_slot(const struct report *r, const char *protocol)
 {
-	for (int i = 0; i < t->n; i++)
-		if (t->rows[i].task_index + 1 > r->n_tasks)
-			r->n_tasks = t->rows[i].task_index + 1;
-	r->tasks = xcalloc((size_t)r->n_tasks, sizeof(char *));
+	int i = index_of(r->protocols, r->n_protocols, protocol);
+
+	return i >= 0 && i < PROTOCOL_COUNT ? i : -1;
+}
+
+const struct task_list *report_tasks(const struct report *r,
+				     const char *protocol)
+{
+	static const struct task_list none = { 0, NULL };
+	int p = protocol_slot(r, protocol);
+
+	return p < 0 ? &none : &r->task_lists[p];
+}
+
+/*
+ * Collects the task sequence of every protocol from the rows; the
+ * gradual protocol's differs from the others'.
+ */
+static int collect_tasks(struct report *r, const struct result_table *t)
+{
 	for (int i = 0; i < t->n; i++) {
 		const struct result_row *row = &t->rows[i];
+		int p = add_name(&r->protocols, &r->n_protocols, row->protocol);
+		struct task_list *l;
 
-		if (!r->tasks[row->task_index])
-			r->tasks[row->task_index] = xstrdup(row->task);
+		if (p >= PROTOCOL_COUNT) {
+			err_set("%s: more than %d protocols in the results",
+				r->dir, PROTOCOL_COUNT);
+			return -1;
+		}
+		l = &r->task_lists[p];
+		if (row->task_index >= l->n) {
+			l->names = xrealloc(l->names, (size_t)(row->task_index +
+					    1) * sizeof(char *));
+			memset(l->names + l->n, 0, (size_t)(row->task_index +
+			       1 - l->n) * sizeof(char *));
+			l->n = row->task_index + 1;
+		}
+		if (!l->names[row->task_index])
+			l->names[row->task_index] = xstrdup(row->task);
 	}
+	r->n_tasks = r->task_lists[0].n;
+	r->tasks = r->task_lists[0].names;
+	return 0;
 }
 
 /* Adds a method to the ordered list, with a learning rate it fixes. */
@@ -78,7 +112,7 @@ static struct config_scores *find_config(struct report *r,
 					row->method)];
 	c->tunables = xstrdup(row->tunables);
 	c->lr = row->lr;
-	c->n_tasks = r->n_tasks;
+	c->n_tasks = report_tasks(r, row->protocol)->n;
 	return c;
 }
 
@@ -133,7 +167,8 @@ int report_build(const char *dir, const struct result_table *t,
 		return -1;
 	}
 	read_suite(r);
-	collect_tasks(r, t);
+	if (collect_tasks(r, t))
+		return -1;
 	for (int i = 0; i < t->n; i++) {
 		const struct result_row *row = &t->rows[i];
 		struct config_scores *c = find_config(r, row);
@@ -164,13 +199,15 @@ void report_free(struct report *r)
 		free(r->configs[i].accuracy);
 		free(r->configs[i].selection);
 	}
-	for (int i = 0; i < r->n_tasks; i++)
-		free(r->tasks[i]);
+	for (int p = 0; p < PROTOCOL_COUNT; p++) {
+		for (int i = 0; i < r->task_lists[p].n; i++)
+			free(r->task_lists[p].names[i]);
+		free(r->task_lists[p].names);
+	}
 	for (int i = 0; i < r->n_methods; i++)
 		free(r->methods[i]);
 	for (int i = 0; i < r->n_protocols; i++)
 		free(r->protocols[i]);
-	free(r->tasks);
 	free(r->methods);
 	free(r->fixed_lr);
 	free(r->protocols);

@@ -24,10 +24,16 @@ struct config_scores {
 	int diverged;		/* some seed diverged on some task */
 };
 
+/* The task sequence of one protocol, in the runs' order. */
+struct task_list {
+	int n;
+	char **names;
+};
+
 struct report {
 	char *dir;
 	int n_tasks;
-	char **tasks;		/* in the runs' task order */
+	char **tasks;		/* the first protocol's task sequence */
 	int n_configs;
 	struct config_scores *configs;
 	int n_methods;
@@ -36,7 +42,12 @@ struct report {
 	double margin;		/* of the tolerance table, in points */
 	int n_protocols;
 	char **protocols;
+	struct task_list task_lists[PROTOCOL_COUNT];	/* per protocol */
 };
+
+/* The task sequence of a protocol of the report (empty if unknown). */
+const struct task_list *report_tasks(const struct report *r,
+				     const char *protocol);
 
 /* Builds the report of dir from its runs; 0, or -1 with err_set(). */
 int report_load(const char *dir, struct report *r);

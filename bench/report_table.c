@@ -11,8 +11,6 @@ static const char *protocol_title(const char *protocol)
 {
 	if (!strcmp(protocol, "single"))
 		return "single-domain";
-	if (!strcmp(protocol, "continual"))
-		return "continual";
 	return protocol;
 }
 
@@ -84,14 +82,16 @@ static struct table *task_table(const struct report *r, const char *proto)
 	char title[128], label[256];
 	struct table *t;
 
+	const struct task_list *tasks = report_tasks(r, proto);
+
 	snprintf(title, sizeof(title), "Online accuracy per task (%%), %s",
 		 protocol_title(proto));
-	t = table_new(title, r->n_tasks + 3);
+	t = table_new(title, tasks->n + 3);
 	table_head(t, 0, "method");
 	table_head(t, 1, "lr");
-	for (int k = 0; k < r->n_tasks; k++)
-		table_head(t, k + 2, r->tasks[k]);
-	table_head(t, r->n_tasks + 2, "mean");
+	for (int k = 0; k < tasks->n; k++)
+		table_head(t, k + 2, tasks->names[k]);
+	table_head(t, tasks->n + 2, "mean");
 	for (int i = 0; i < n; i++) {
 		int row = table_add_row(t);
 		double mean, std;
@@ -102,9 +102,9 @@ static struct table *task_table(const struct report *r, const char *proto)
 		table_text(t, row, 0, label);
 		lr_label(r, rows[i], label, sizeof(label));
 		table_text(t, row, 1, label);
-		for (int k = -1; k < r->n_tasks; k++) {
+		for (int k = -1; k < tasks->n; k++) {
 			config_mean_std(rows[i], k, 0, &mean, &std);
-			table_mean_std(t, row, k < 0 ? r->n_tasks + 2 : k + 2,
+			table_mean_std(t, row, k < 0 ? tasks->n + 2 : k + 2,
 				       mean, std);
 		}
 	}
@@ -147,8 +147,10 @@ static void main_cells(const struct report *r, struct table *t, int row,
 /* Methods as rows, the mean over tasks of each protocol as columns. */
 static struct table *main_table(const struct report *r)
 {
-	const struct config_scores **rows[2] = { NULL, NULL }, **first;
-	int n[2] = { 0, 0 }, np = r->n_protocols < 2 ? r->n_protocols : 2;
+	const struct config_scores **rows[PROTOCOL_COUNT] = { NULL }, **first;
+	int n[PROTOCOL_COUNT] = { 0 };
+	int np = r->n_protocols < PROTOCOL_COUNT ? r->n_protocols :
+		 PROTOCOL_COUNT;
 	struct table *t = table_new("Mean online accuracy over tasks (%)",
 				    1 + 2 * np);
 	char head[128], label[256];
@@ -175,8 +177,8 @@ static struct table *main_table(const struct report *r)
 	}
 	table_mark_best(t);
 	add_notes(t, first, n[0]);
-	free(rows[0]);
-	free(rows[1]);
+	for (int p = 0; p < np; p++)
+		free(rows[p]);
 	return t;
 }
 /* Grows [lo, hi] around best while the curve satisfies keep(). */
@@ -301,23 +303,19 @@ static void seeds_text(const struct report *r, char *buf, size_t size)
 struct tables {
 	int n;
 	struct table *list[8];
-	const char *csv[8];	/* file name of each table's CSV */
+	char *csv[8];		/* file name of each table's CSV */
 };
 
 static void build_tables(const struct report *r, struct tables *ts)
 {
-	static const char *const names[] = {
-		"table-single.csv", "table-continual.csv"
-	};
-
 	ts->n = 0;
-	ts->csv[ts->n] = "table-main.csv";
+	ts->csv[ts->n] = xstrdup("table-main.csv");
 	ts->list[ts->n++] = main_table(r);
-	for (int p = 0; p < r->n_protocols && p < 2; p++) {
-		ts->csv[ts->n] = names[strcmp(r->protocols[p], "single") != 0];
+	for (int p = 0; p < r->n_protocols && p < PROTOCOL_COUNT; p++) {
+		ts->csv[ts->n] = xasprintf("table-%s.csv", r->protocols[p]);
 		ts->list[ts->n++] = task_table(r, r->protocols[p]);
 	}
-	ts->csv[ts->n] = "table-tolerance.csv";
+	ts->csv[ts->n] = xstrdup("table-tolerance.csv");
 	ts->list[ts->n++] = tolerance_table(r);
 }
 
@@ -425,8 +423,10 @@ int report_write(const char *dir)
 		goto out;
 	build_tables(&r, &ts);
 	rc = write_tables(dir, &files);
-	for (int i = 0; i < ts.n; i++)
+	for (int i = 0; i < ts.n; i++) {
 		table_free(ts.list[i]);
+		free(ts.csv[i]);
+	}
 	report_free(&r);
 out:
 	results_free(&t);

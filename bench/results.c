@@ -114,7 +114,7 @@ int results_write_run(const char *path, const struct run_spec *spec,
 	for (int i = 0; i < n_tasks; i++) {
 		write_row(af.fp, spec, f, &results[i], i, diverged);
 		diverged |= results[i].diverged_batch != 0 &&
-			    spec->protocol == PROTOCOL_CONTINUAL;
+			    spec->protocol != PROTOCOL_SINGLE;
 	}
 	return atomic_commit(&af);
 }

@@ -7,18 +7,21 @@
 
 #include "util.h"
 
+static const char *const protocol_names[PROTOCOL_COUNT] = {
+	"single", "continual", "gradual"
+};
+
 int protocol_parse(const char *s)
 {
-	if (!strcmp(s, "single"))
-		return PROTOCOL_SINGLE;
-	if (!strcmp(s, "continual"))
-		return PROTOCOL_CONTINUAL;
+	for (int p = 0; p < PROTOCOL_COUNT; p++)
+		if (!strcmp(s, protocol_names[p]))
+			return p;
 	return -1;
 }
 
 const char *protocol_name(enum protocol p)
 {
-	return p == PROTOCOL_SINGLE ? "single" : "continual";
+	return protocol_names[p];
 }
 
 void stream_order(const char *task, uint64_t seed, int32_t *order, long n)
@@ -282,7 +285,7 @@ int run_execute(struct features *f, const struct run_config *c,
 		}
 		/* A continual stream cannot go on past a divergence. */
 		diverged = results[i].diverged_batch != 0 &&
-			   c->protocol == PROTOCOL_CONTINUAL;
+			   c->protocol != PROTOCOL_SINGLE;
 	}
 	workspace_free(&w);
 	return 0;

@@ -19,10 +19,12 @@
 
 enum protocol {
 	PROTOCOL_SINGLE,	/* reset the tail and method state per task */
-	PROTOCOL_CONTINUAL	/* one stream over the tasks, no reset */
+	PROTOCOL_CONTINUAL,	/* one stream over the tasks, no reset */
+	PROTOCOL_GRADUAL,	/* continual, severities 1..5..1 per corruption */
+	PROTOCOL_COUNT
 };
 
-/* Parses "single" or "continual"; -1 if unknown. */
+/* Parses "single", "continual" or "gradual"; -1 if unknown. */
 int protocol_parse(const char *s);
 const char *protocol_name(enum protocol p);
 

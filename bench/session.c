@@ -11,29 +11,12 @@
 
 #include <cblas.h>
 
+#include "manifest.h"
 #include "report.h"
 #include "results.h"
 #include "util.h"
 
 
-
-/* CRC-32 of a whole file, to tie results to the exact data they used. */
-static int file_crc32(const char *path, unsigned long *crc)
-{
-	FILE *fp = fopen(path, "rb");
-	static unsigned char buf[1 << 16];
-	size_t got;
-
-	if (!fp) {
-		err_set("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	*crc = crc32(0L, Z_NULL, 0);
-	while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
-		*crc = crc32(*crc, buf, (uInt)got);
-	fclose(fp);
-	return 0;
-}
 
 /*
  * The settings that change results but are not part of a run's id.
@@ -226,6 +209,69 @@ static int check_tasks(struct session *ss)
 	return 0;
 }
 
+static int uses_gradual(const struct suite *s)
+{
+	for (int p = 0; p < s->n_protocols; p++)
+		if (s->protocols[p] == PROTOCOL_GRADUAL)
+			return 1;
+	return 0;
+}
+
+/* Index among the suite's tasks of corruption c at severity, or -1. */
+static int find_severity(const struct session *ss, const char *c,
+			 int severity)
+{
+	for (int i = 0; i < ss->n_tasks; i++) {
+		const struct task_info *t = &ss->features->tasks[ss->tasks[i]];
+
+		if (t->corruption && !strcmp(t->corruption, c) &&
+		    t->severity == severity)
+			return ss->tasks[i];
+	}
+	return -1;
+}
+
+/*
+ * The gradual protocol's sequence: for each corruption in the order of
+ * its first task, its severities up from the lowest to the highest and
+ * back down (1, 2, 3, 4, 5, 4, 3, 2, 1 when all five are there).
+ * Tasks without a severity of 1 or more, such as clean, are left out.
+ */
+static int plan_gradual(struct session *ss)
+{
+	const struct task_info *all = ss->features->tasks;
+
+	if (!uses_gradual(ss->suite))
+		return 0;
+	ss->gradual = xmalloc(2 * ((size_t)ss->n_tasks + 1) * sizeof(int));
+	for (int i = 0; i < ss->n_tasks; i++) {
+		const struct task_info *t = &all[ss->tasks[i]];
+		int first = 1, up[64], n = 0;
+
+		if (!t->corruption || t->severity < 1)
+			continue;
+		for (int j = 0; j < i && first; j++)
+			first = !all[ss->tasks[j]].corruption ||
+				strcmp(all[ss->tasks[j]].corruption,
+				       t->corruption);
+		if (!first)
+			continue;
+		for (int sev = 1; sev < 64; sev++)
+			if ((up[n] = find_severity(ss, t->corruption, sev)) >= 0)
+				n++;
+		for (int k = 0; k < 2 * n - 1; k++)
+			ss->gradual[ss->n_gradual++] = up[k < n ? k :
+							  2 * n - 2 - k];
+	}
+	if (ss->n_gradual)
+		return 0;
+	err_set("%s: the gradual protocol needs tasks with corruption and "
+		"severity attributes (severity 1 or more); none of the "
+		"suite's tasks in %s has them", ss->suite->path,
+		ss->suite->data);
+	return -1;
+}
+
 static int open_features(struct session *ss)
 {
 	const char *data = ss->suite->data;
@@ -251,7 +297,7 @@ struct session *session_open(const char *suite_path, const char *out,
 	if (!ss->suite || open_features(ss))
 		goto fail;
 	ss->n_tasks = suite_tasks(ss->suite, ss->features, &ss->tasks);
-	if (ss->n_tasks < 0 || check_tasks(ss))
+	if (ss->n_tasks < 0 || check_tasks(ss) || plan_gradual(ss))
 		goto fail;
 	ss->n_runs = suite_expand(ss->suite, &ss->runs);
 	ss->dir = out ? xstrdup(out) :
@@ -283,6 +329,7 @@ void session_close(struct session *ss)
 	free(ss->dir);
 	free(ss->runs_dir);
 	free(ss->tasks);
+	free(ss->gradual);
 	free(ss->runs);
 	free(ss->pending);
 	free(ss);
@@ -292,22 +339,26 @@ int session_execute(struct session *ss, int i)
 {
 	struct task_result *results;
 	struct run_config c;
+	const int *tasks;
 	char *path;
-	int rc = -1;
+	int rc = -1, gradual, n_tasks;
 
 	openblas_set_num_threads(1);
 	ss->features = features_open(ss->suite->data);
 	if (!ss->features)
 		return -1;
-	results = xcalloc((size_t)ss->n_tasks, sizeof(*results));
-	suite_run_config(ss->suite, &ss->runs[i], ss->tasks, ss->n_tasks, &c);
+	gradual = ss->runs[i].protocol == PROTOCOL_GRADUAL;
+	tasks = gradual ? ss->gradual : ss->tasks;
+	n_tasks = gradual ? ss->n_gradual : ss->n_tasks;
+	results = xcalloc((size_t)n_tasks, sizeof(*results));
+	suite_run_config(ss->suite, &ss->runs[i], tasks, n_tasks, &c);
 	if (run_execute(ss->features, &c, results) == 0) {
 		path = session_run_path(ss, i);
 		rc = results_write_run(path, &ss->runs[i], ss->features,
-				       results, ss->n_tasks);
+				       results, n_tasks);
 		free(path);
 	}
-	task_results_free(results, ss->n_tasks);
+	task_results_free(results, n_tasks);
 	free(results);
 	return rc;
 }

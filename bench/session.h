@@ -17,7 +17,9 @@ struct session {
 	char *runs_dir;		/* dir/runs */
 	struct features *features;	/* open only inside a run */
 	int n_tasks;
-	int *tasks;
+	int *tasks;		/* the suite's tasks, in the file's order */
+	int n_gradual;
+	int *gradual;		/* the gradual protocol's task sequence */
 	int n_runs;
 	struct run_spec *runs;
 	int n_pending;

@@ -192,19 +192,20 @@ static int set_protocols(struct parse *p, char *value)
 	int n = split_list(value, items, SUITE_MAX_LIST);
 	struct suite *s = p->s;
 
-	if (n <= 0 || n > 2)
-		return fail(p, "protocols: invalid list '%s'; expected "
-			    "single, continual or both", value);
+	if (n <= 0 || n > PROTOCOL_COUNT)
+		return fail(p, "protocols: invalid list '%s'; expected one "
+			    "or more of single, continual, gradual", value);
 	for (int i = 0; i < n; i++) {
 		int k = protocol_parse(items[i]);
 
 		if (k < 0)
 			return fail(p, "protocols: unknown protocol '%s'; "
-				    "expected single or continual",
+				    "expected single, continual or gradual",
 				    items[i]);
-		if (i == 1 && s->protocols[0] == (enum protocol)k)
-			return fail(p, "protocols: '%s' is listed twice",
-				    items[i]);
+		for (int j = 0; j < i; j++)
+			if (s->protocols[j] == (enum protocol)k)
+				return fail(p, "protocols: '%s' is listed "
+					    "twice", items[i]);
 		s->protocols[i] = (enum protocol)k;
 	}
 	s->n_protocols = n;

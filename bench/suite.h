@@ -43,7 +43,7 @@ struct suite {
 	int n_task_patterns;
 	char **task_patterns;
 	int n_protocols;
-	enum protocol protocols[2];
+	enum protocol protocols[PROTOCOL_COUNT];
 	int n_methods;
 	struct suite_method *methods;
 	int n_lrs;

@@ -7,7 +7,7 @@ set -u
 dembench=${DEMBENCH:-build/dembench}
 tmp=$(mktemp -d /tmp/dembench-smoke.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-plan 8
+plan 10
 
 build/synth --out build/smoke.h5
 ok $? "synth writes the smoke data"
@@ -55,5 +55,17 @@ $dembench run "$tmp/big.ini" --jobs 2 --out "$tmp/c" 2>>"$tmp/log" &&
 	$dembench report "$tmp/d" 2>>"$tmp/log"
 cmp -s "$tmp/c/summary.csv" "$tmp/d/summary.csv"
 ok $? "the resumed sweep matches an uninterrupted one"
+
+# The gradual protocol runs severities up and back down per corruption.
+build/synth --out "$tmp/g.h5" --n 300 --tasks 5
+printf '[suite]\ndata = %s\nprotocols = gradual\nmethods = em\nlrs = 0.01\n' \
+	"$tmp/g.h5" > "$tmp/g.ini"
+$dembench run "$tmp/g.ini" --out "$tmp/g" 2>>"$tmp/log"
+ok $? "the gradual protocol runs"
+tasks=$(cut -d, -f8 "$tmp/g/runs/gradual-em-lr=0.01-seed=1.csv" | tail -n +2 |
+	tr -d '"' | tr '\n' ' ')
+[ "$tasks" = "shift_1 shift_2 shift_3 shift_4 shift_5 shift_4 shift_3 shift_2 shift_1 " ]
+ok $? "its stream goes up in severity and back down"
+[ $? -eq 0 ] || diag "tasks: $tasks"
 
 finish
