@@ -137,6 +137,22 @@ static herr_t attr_double(hid_t obj, const char *name, double value)
 /* ---- datasets ---- */
 
 /*
+ * Creates a group without modification times, so that the same content
+ * gives the same bytes: HDF5 stores the time of creation by default.
+ */
+static hid_t create_group(hid_t loc, const char *name)
+{
+	hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+	hid_t group = H5I_INVALID_HID;
+
+	if (gcpl >= 0 && H5Pset_obj_track_times(gcpl, 0) >= 0)
+		group = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+	if (gcpl >= 0)
+		H5Pclose(gcpl);
+	return group;
+}
+
+/*
  * Writes a dataset [dims[0]] or [dims[0] x dims[1]] (rank 1 or 2).
  * chunk_rows > 0 chunks it by that many rows; 0 stores it contiguous.
  */
@@ -153,6 +169,8 @@ static herr_t write_dataset(hid_t loc, const char *name, hid_t ftype,
 	if (space < 0 || dcpl < 0)
 		goto cleanup;
 	if (chunk_rows > 0 && H5Pset_chunk(dcpl, rank, chunk) < 0)
+		goto cleanup;
+	if (H5Pset_obj_track_times(dcpl, 0) < 0)
 		goto cleanup;
 	dset = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, dcpl,
 			  H5P_DEFAULT);
@@ -263,8 +281,7 @@ static int write_layer(struct features_writer *w, hid_t model, int i,
 	herr_t rc = -1;
 
 	snprintf(name, sizeof(name), "layer_%d", i);
-	group = H5Gcreate2(model, name, H5P_DEFAULT, H5P_DEFAULT,
-			   H5P_DEFAULT);
+	group = create_group(model, name);
 	if (group >= 0)
 		rc = attr_string(group, "type", layer_kind_name(l->kind));
 	if (rc >= 0 && l->kind == LAYER_BATCHNORM)
@@ -320,8 +337,7 @@ int features_writer_model(struct features_writer *w,
 		return 0;
 	if (check_spec(w, spec) < 0)
 		return -1;
-	model = H5Gcreate2(w->file, "model", H5P_DEFAULT, H5P_DEFAULT,
-			   H5P_DEFAULT);
+	model = create_group(w->file, "model");
 	if (model < 0)
 		return write_failed(w, "/model");
 	for (int i = 0; i < spec->n_layers && rc == 0; i++)
@@ -408,12 +424,10 @@ int features_writer_task(struct features_writer *w, const char *name,
 	if (check_task_args(w, name, n, dim, as_logits) < 0)
 		return -1;
 	if (w->tasks < 0)
-		w->tasks = H5Gcreate2(w->file, "tasks", H5P_DEFAULT,
-				      H5P_DEFAULT, H5P_DEFAULT);
+		w->tasks = create_group(w->file, "tasks");
 	if (w->tasks < 0)
 		return write_failed(w, "/tasks");
-	group = H5Gcreate2(w->tasks, name, H5P_DEFAULT, H5P_DEFAULT,
-			   H5P_DEFAULT);
+	group = create_group(w->tasks, name);
 	if (group >= 0) {
 		rc = write_task_group(group, x, y, n, dim, as_logits,
 				      corruption, severity);

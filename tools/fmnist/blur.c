@@ -92,7 +92,10 @@ static void swap_pixels(float *image, int a, int b)
 /*
  * Scans the image from the bottom-right corner and swaps each pixel
  * with a random one at most max_delta rows and columns away, staying
- * inside the image.
+ * inside the image.  A pixel can move again when the scan reaches it,
+ * which gives the streaks of frosted glass.  ImageNet-C draws offsets
+ * from -max_delta to max_delta - 1, because numpy's randint excludes
+ * the upper end; the offsets here are symmetric.
  */
 static void shuffle_locally(float *image, int max_delta, struct rng *rng)
 {

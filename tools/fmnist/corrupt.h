@@ -17,7 +17,7 @@
 /*
  * Corrupts one image [IMAGE_SIDE x IMAGE_SIDE] in place at severity
  * 1..MAX_SEVERITY, drawing all randomness from rng.  The result may
- * leave [0, 1]; corrupt_images() clips it.
+ * leave [0, 1], and corrupt_images() clips it.
  */
 typedef void corrupt_fn(float *image, int severity, struct rng *rng);
 

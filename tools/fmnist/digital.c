@@ -95,8 +95,8 @@ static void affine_from_points(const double from[3][2],
 /*
  * Warps the image by a random affine map: three points around the
  * centre move by up to max_shift pixels in each axis.  The map is
- * solved from the moved points back to the originals, so that each
- * output pixel knows where to sample.
+ * solved from the moved points back to the originals, so that it gives
+ * each output pixel its sampling point directly.
  */
 static void random_affine(float *image, double max_shift, struct rng *rng)
 {
@@ -162,7 +162,7 @@ void pixelate(float *image, int severity, struct rng *rng)
 	resize_box(coarse, side, side, image, SIDE, SIDE);
 }
 
-/* libjpeg calls this on a fatal error; it must not return. */
+/* libjpeg calls this on a fatal error, and it must not return. */
 static void jpeg_fail(j_common_ptr cinfo)
 {
 	char msg[JMSG_LENGTH_MAX];
@@ -172,15 +172,18 @@ static void jpeg_fail(j_common_ptr cinfo)
 }
 
 /*
- * Drops libjpeg's warnings: the only one expected is that quality 1
- * and 2 give tables too coarse for baseline JPEG, which is intended.
+ * Drops libjpeg's warnings.  The only one expected says that qualities
+ * 1 and 2 give tables too coarse for baseline JPEG, which is intended.
  */
 static void jpeg_ignore(j_common_ptr cinfo)
 {
 	(void)cinfo;
 }
 
-/* Compresses the 8-bit image to a JPEG in memory; the caller frees it. */
+/*
+ * Compresses the 8-bit image to a JPEG in memory and returns the buffer,
+ * which the caller frees.
+ */
 static unsigned char *jpeg_encode(const unsigned char *pixels, int quality,
 				  unsigned long *size)
 {
@@ -242,11 +245,9 @@ void jpeg_compression(float *image, int severity, struct rng *rng)
 	unsigned long size = 0;
 
 	(void)rng;
-	for (int i = 0; i < IMAGE_PIXELS; i++) {
-		float v = image[i] < 0 ? 0 : image[i] > 1 ? 1 : image[i];
-
-		pixels[i] = (unsigned char)lroundf(v * 255.0f);
-	}
+	clip_unit(image, IMAGE_PIXELS);
+	for (int i = 0; i < IMAGE_PIXELS; i++)
+		pixels[i] = (unsigned char)lroundf(image[i] * 255.0f);
 	buf = jpeg_encode(pixels, jpeg_quality[severity - 1], &size);
 	jpeg_decode(buf, size, pixels);
 	free(buf);

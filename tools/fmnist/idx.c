@@ -33,7 +33,7 @@ static gzFile open_idx(const char *path)
 	return gz;
 }
 
-/* Reads exactly size bytes; a short read means a truncated file. */
+/* Reads exactly size bytes and reports a short read as truncation. */
 static void read_exact(gzFile gz, const char *path, void *buf,
 		       size_t size, const char *what)
 {
@@ -42,7 +42,7 @@ static void read_exact(gzFile gz, const char *path, void *buf,
 	const char *msg = gzerror(gz, &zerr);
 	size_t len = strlen(path);
 
-	/* zlib may start its message with the path; it is printed once. */
+	/* zlib may start its message with the path, which fail() prints. */
 	if (!strncmp(msg, path, len) && !strncmp(msg + len, ": ", 2))
 		msg += len + 2;
 	if (got < 0 || zerr < 0)
@@ -61,8 +61,9 @@ static uint32_t big_endian_u32(const unsigned char *b)
 }
 
 /*
- * Reads the header and checks it against the expected dimensions; dims
- * has ndims entries, and kind ("image", "label") names the file type.
+ * Reads the header and checks it against the expected dimensions dims
+ * [ndims].  The string kind ("image" or "label") names the file type in
+ * errors.
  */
 static void read_header(gzFile gz, const char *path, const char *kind,
 			int ndims, const uint32_t *dims)

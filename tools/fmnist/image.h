@@ -41,11 +41,11 @@ void zoom_center(const float *in, float *out, int w, int h, double factor);
 void resize_box(const float *in, int iw, int ih, float *out, int ow, int oh);
 
 /*
- * Blurs along a line at angle_deg (counter-clockwise from the x axis,
- * y pointing down the rows): each output pixel averages the input at
- * distances 0..radius pixels behind it, weighted by a Gaussian of
- * standard deviation sigma, so that the smear is one-sided like a
- * moving camera's.
+ * Blurs along a line at angle_deg, counter-clockwise from the x axis
+ * with y pointing down the rows.  Each output pixel averages the input
+ * at distances 0..radius pixels behind it, weighted by a Gaussian of
+ * standard deviation sigma, so the smear is one-sided like a moving
+ * camera's.
  */
 void motion_blur(const float *in, float *out, int w, int h, int radius,
 		 double sigma, double angle_deg);

@@ -105,8 +105,8 @@ static void open_output(struct build *b)
 }
 
 /*
- * Builds, writes and scores one task; c is NULL for the clean task,
- * whose attributes are corruption "none" and severity 0.
+ * Builds, writes and scores one task.  The corruption c is NULL for the
+ * clean task, whose attributes are corruption "none" and severity 0.
  */
 static void build_task(struct build *b, const struct corruption *c,
 		       int severity, int total)
@@ -213,8 +213,8 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &b.opt);
 	print_config(&b.opt);
 
-	/* With one BLAS thread the summation order of sgemm, and so every
-	 * stored number, does not depend on the number of cores; the small
+	/* With one BLAS thread, the summation order of sgemm and so every
+	 * stored number do not depend on the number of cores.  The small
 	 * products of training gain little from more threads. */
 	openblas_set_num_threads(1);
 	check_output_path(b.opt.out);

@@ -21,8 +21,8 @@ struct options {
 
 /*
  * Fills opt from the command line.  --help prints the usage on stdout
- * and exits with 0; misuse prints the error and the usage on stderr and
- * exits with EXIT_USAGE.
+ * and exits with 0.  Misuse prints the error and the usage on stderr
+ * and exits with EXIT_USAGE.
  */
 void parse_options(int argc, char **argv, struct options *opt);
 

@@ -159,7 +159,10 @@ static double cross_entropy(const float *logits, const int32_t *labels,
 	return loss / n;
 }
 
-/* Accuracy of the whole network, BatchNorm on running statistics. */
+/*
+ * Returns the accuracy of the network on d with BatchNorm on running
+ * statistics.  x and rows are scratch buffers of BATCH rows.
+ */
 static double evaluate(struct tail *t, const struct source_model *m,
 		       const struct dataset *d, float *x, int32_t *rows)
 {
@@ -189,7 +192,7 @@ struct trainer {
 	struct rng shuffle;
 };
 
-/* Runs one epoch of mini-batch training; returns the mean loss. */
+/* Runs one epoch of mini-batch training and returns the mean loss. */
 static double train_epoch(struct trainer *tr, const struct source_model *m,
 			  const struct dataset *train, long *correct)
 {
@@ -224,7 +227,7 @@ static double train_epoch(struct trainer *tr, const struct source_model *m,
 
 /*
  * Replaces the optimizer by a fresh Adam at rate lr.  The optimizer
- * fixes its rate at creation, so the step decay starts a new one; its
+ * fixes its rate at creation, so the step decay starts a new one.  Its
  * bias correction makes the restarted moments safe.
  */
 static void set_adam(struct trainer *tr, double lr)

@@ -5,8 +5,8 @@
  * The network is 784 -> Linear 256 -> BatchNorm, ReLU -> Linear 128 ->
  * BatchNorm, ReLU -> Linear 10, on pixels standardised with the mean
  * and standard deviation of all training pixels.  It is trained end to
- * end; afterwards the first Linear layer is frozen as the feature
- * extractor and the six layers after it are the adaptable tail.
+ * end.  Afterwards the first Linear layer is frozen as the feature
+ * extractor, and the six layers after it are the adaptable tail.
  */
 #ifndef FMNIST_TRAIN_H
 #define FMNIST_TRAIN_H

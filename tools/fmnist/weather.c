@@ -14,10 +14,10 @@
 #define MAP_SIDE 32
 
 /*
- * Snow: a layer of Gaussian noise (mean, std), magnified by zoom, cut
- * below threshold, smeared by a motion blur (radius, sigma); the image
- * is brightened with weight 1 - blend, and the layer and its 180-degree
- * rotation are added.
+ * Snow: a layer of Gaussian noise (mean, std) is magnified by zoom, cut
+ * below threshold and smeared by a motion blur (radius, sigma).  The
+ * image is brightened with weight 1 - blend, and the layer and its
+ * 180-degree rotation are added.
  */
 struct snow_level {
 	double mean, std, zoom, threshold;
@@ -61,10 +61,11 @@ void snow(float *image, int severity, struct rng *rng)
 	for (int i = 0; i < IMAGE_PIXELS; i++)
 		if (zoomed[i] < p->threshold)
 			zoomed[i] = 0.0f;
+	clip_unit(zoomed, IMAGE_PIXELS);
 	motion_blur(zoomed, flakes, SIDE, SIDE, p->radius, p->sigma, angle);
 
-	/* Grey daylight: the original takes max(x, 1.5 gray + 0.5), which
-	 * for a grayscale image is always the second term. */
+	/* Brighten the scene: ImageNet-C blends in max(x, 1.5 gray(x) +
+	 * 0.5), which for a grayscale image is always 1.5 x + 0.5. */
 	for (int i = 0; i < IMAGE_PIXELS; i++) {
 		float lit = 1.5f * image[i] + 0.5f;
 
@@ -114,8 +115,8 @@ static void grow_needle(float *texture, double x, double y, double angle,
 /*
  * Fills texture [MAP_SIDE x MAP_SIDE] with a procedural frost: a haze
  * from a plasma fractal under branching ice needles from a few seed
- * points, scaled to [0, 1].  ImageNet-C blends photographs of frost
- * instead, which this imitates only in spirit.
+ * points, scaled to [0, 1].  ImageNet-C blends crops of frost
+ * photographs instead, which are not available here.
  */
 static void frost_texture(float *texture, struct rng *rng)
 {
