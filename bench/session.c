@@ -415,13 +415,11 @@ static int plan_oracles(struct session *ss, const struct report *r)
 
 	for (int i = 0; i < s->n_methods; i++) {
 		const struct suite_method *sm = &s->methods[i];
-		char label[64];
 
-		suite_search_label(sm, label, sizeof(label));
 		for (int p = 0; sm->oracle && p < s->n_protocols; p++) {
 			const char *proto = protocol_name(s->protocols[p]);
 			const struct config_scores *best =
-				report_best(r, proto, label, NULL);
+				report_best(r, proto, sm->search_label, NULL);
 			double point[METHOD_MAX_TUNABLES];
 
 			if (!best) {

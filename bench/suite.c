@@ -243,6 +243,7 @@ static int set_method(struct suite_method *sm, const char *name)
 	    (sm->oracle && (!sm->method->adapts || !sm->method->n_tunables)))
 		return -1;
 	sm->label = xstrdup(name);
+	sm->search_label = xasprintf("%s-search", name);
 	return 0;
 }
 
@@ -573,7 +574,7 @@ static int parse_file(struct parse *p, const char *path)
 	ini_allow_multiline = false;
 	ini_stop_on_first_error = true;
 
-	/* Debian's build reads lines into 200 bytes unless told otherwise. */
+	/* Debian's build reads lines into 200 bytes unless configured. */
 	ini_use_stack = false;
 	ini_allow_realloc = true;
 	ini_max_line = 1 << 16;
@@ -629,6 +630,7 @@ void suite_free(struct suite *s)
 		for (int k = 0; k < METHOD_MAX_TUNABLES; k++)
 			free(s->methods[i].tunables[k].values);
 		free(s->methods[i].label);
+		free(s->methods[i].search_label);
 	}
 	for (int i = 0; i < s->n_task_patterns; i++)
 		free(s->task_patterns[i]);
@@ -797,26 +799,16 @@ void suite_expand_oracle(const struct suite *s, const struct suite_method *sm,
 	add_runs(s, sm, protocol, tunables, runs, n);
 }
 
-void suite_search_label(const struct suite_method *sm, char *buf,
-			size_t size)
-{
-	snprintf(buf, size, "%s-search", sm->label);
-}
-
 void suite_expand_search(const struct suite *s, const struct suite_method *sm,
 			 enum protocol protocol, double lr,
 			 struct run_spec **runs, int *n)
 {
-	static char labels[SUITE_MAX_LIST][64];
-	int slot = (int)(sm - s->methods) % SUITE_MAX_LIST;
-
-	suite_search_label(sm, labels[slot], sizeof(labels[slot]));
 	for (int g = 0; g < grid_size(sm); g++) {
 		struct run_spec *r = new_run(runs, n);
 
 		r->protocol = protocol;
 		r->method = sm->method;
-		r->label = labels[slot];
+		r->label = sm->search_label;
 		r->selection_only = 1;
 		grid_point(sm, g, r->tunables);
 		r->lr = lr;

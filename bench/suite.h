@@ -30,6 +30,7 @@ struct tunable_values {
 struct suite_method {
 	const struct method *method;
 	char *label;		/* the name in the suite: "em", "dem*" */
+	char *search_label;	/* its search runs' label: "dem*-search" */
 	int oracle;
 	struct tunable_values tunables[METHOD_MAX_TUNABLES];
 	double lr;		/* a learning rate fixed for this method, or 0 */
@@ -91,10 +92,6 @@ struct run_spec {
  * the search (suite_expand_search, suite_expand_oracle).
  */
 int suite_expand(const struct suite *s, struct run_spec **runs);
-
-/* The label of an oracle's search runs: "dem*-search". */
-void suite_search_label(const struct suite_method *sm, char *buf,
-			size_t size);
 
 /*
  * Appends to *runs (holding *n) the search runs of oracle method sm in
