@@ -24,7 +24,7 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "dembench: error: %s\n", err_msg());
 		return EXIT_FAILURE_RUN;
 	}
-	fprintf(stderr, "dembench: wrote the summary and tables in %s\n",
-		argv[1]);
+	fprintf(stderr, "dembench: wrote the summary, tables and figures in "
+		"%s\n", argv[1]);
 	return EXIT_OK;
 }

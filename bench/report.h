@@ -106,8 +106,8 @@ int report_lr_curve(const struct report *r, const char *protocol,
 		    struct lr_point *points, int max);
 
 /*
- * Writes dir/summary.csv and the tables (table.md, table.tex and a CSV
- * per table); 0, or -1 with err_set().
+ * Writes dir/summary.csv, the tables (table.md, table.tex and a CSV per
+ * table) and the figures (dir/figures/); 0, or -1 with err_set().
  */
 int report_write(const char *dir);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "figures.h"
 #include "report.h"
 #include "table.h"
 #include "util.h"
@@ -423,6 +424,8 @@ int report_write(const char *dir)
 		goto out;
 	build_tables(&r, &ts);
 	rc = write_tables(dir, &files);
+	if (!rc)
+		rc = figures_write(dir, &r, &t);
 	for (int i = 0; i < ts.n; i++) {
 		table_free(ts.list[i]);
 		free(ts.csv[i]);
