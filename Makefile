@@ -106,14 +106,15 @@ $(B)/tests/%: $(B)/tests/%.o $(TEST_SUPPORT:%.c=$(B)/%.o) \
 	$(CC) $(ALL_LDFLAGS) $(filter %.o,$^) $(B)/libdembench.a \
 		$(DEP_LIBS) -lcmocka -o $@
 
-tests: $(TESTS) $(B)/dembench $(TOOLS)
+tests: $(TESTS) $(B)/dembench $(B)/fmnist-c $(TOOLS)
 
 deps:
 	@sh tools/deps.sh
 
 check: deps
 	@$(MAKE) --no-print-directory tests
-	prove -e '' $(TESTS) $(wildcard tests/*.sh)
+	BUILD=$(B) DEMBENCH=$(B)/dembench prove -e '' $(TESTS) \
+		$(wildcard tests/*.sh)
 
 data: deps
 	@$(MAKE) --no-print-directory $(B)/fmnist-c

@@ -4,12 +4,13 @@
 # interrupted by SIGINT resumes to the same bytes.
 set -u
 . "$(dirname "$0")/lib/tap.sh"
-dembench=${DEMBENCH:-build/dembench}
+build=${BUILD:-build}
+dembench=${DEMBENCH:-$build/dembench}
 tmp=$(mktemp -d /tmp/dembench-smoke.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 plan 10
 
-build/synth --out build/smoke.h5
+"$build"/synth --out build/smoke.h5
 ok $? "synth writes the smoke data"
 
 $dembench run suites/smoke.ini --jobs 2 --out "$tmp/a" 2>"$tmp/log"
@@ -33,7 +34,7 @@ cmp -s "$tmp/a/summary.csv" "$tmp/b/summary.csv"
 ok $? "--jobs 1 and --jobs 2 give the same summary bytes"
 
 # A larger file, so that SIGINT arrives while runs are in flight.
-build/synth --out "$tmp/big.h5" --n 40000 --tasks 3
+"$build"/synth --out "$tmp/big.h5" --n 40000 --tasks 3
 sed "s|build/smoke.h5|$tmp/big.h5|" suites/smoke.ini > "$tmp/big.ini"
 $dembench run "$tmp/big.ini" --jobs 2 --out "$tmp/c" 2>>"$tmp/log" &
 pid=$!
@@ -57,7 +58,7 @@ cmp -s "$tmp/c/summary.csv" "$tmp/d/summary.csv"
 ok $? "the resumed sweep matches an uninterrupted one"
 
 # The gradual protocol runs severities up and back down per corruption.
-build/synth --out "$tmp/g.h5" --n 300 --tasks 5
+"$build"/synth --out "$tmp/g.h5" --n 300 --tasks 5
 printf '[suite]\ndata = %s\nprotocols = gradual\nmethods = em\nlrs = 0.01\n' \
 	"$tmp/g.h5" > "$tmp/g.ini"
 $dembench run "$tmp/g.ini" --out "$tmp/g" 2>>"$tmp/log"
