@@ -24,14 +24,16 @@
 
 static void usage(FILE *fp)
 {
-	fputs("usage: dembench run SUITE.ini [--jobs N] [--out DIR]\n"
+	fputs("usage: dembench run SUITE.ini [--jobs N] [--out DIR] "
+	      "[--only RUN]\n"
 	      "\n"
 	      "Runs every run of the suite whose result file is missing,\n"
 	      "then stops; a second call resumes an interrupted sweep.\n"
 	      "\n"
-	      "  --jobs N   runs at once (default: the number of cores)\n"
-	      "  --out DIR  results folder (default: results/SUITE)\n"
-	      "  --help     show this help\n", fp);
+	      "  --jobs N    runs at once (default: the number of cores)\n"
+	      "  --out DIR   results folder (default: results/SUITE)\n"
+	      "  --only RUN  only the run with this id (see dembench plan)\n"
+	      "  --help      show this help\n", fp);
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -185,12 +187,13 @@ int cmd_run(int argc, char **argv)
 	static const struct option options[] = {
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "only", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int jobs = cores > 0 ? (int)cores : 1, c, rc, added = 0;
-	const char *out = NULL;
+	const char *out = NULL, *only = NULL;
 	struct session *ss;
 	time_t start;
 
@@ -199,6 +202,8 @@ int cmd_run(int argc, char **argv)
 			jobs = parse_jobs(optarg);
 		else if (c == 'o')
 			out = optarg;
+		else if (c == 'r')
+			only = optarg;
 		else if (c == 'h')
 			return usage(stdout), EXIT_OK;
 		else
@@ -209,10 +214,15 @@ int cmd_run(int argc, char **argv)
 	ss = session_open(argv[optind], out, &rc);
 	if (!ss)
 		return rc;
+	if (only && session_select(ss, only) < 0) {
+		fprintf(stderr, "dembench: error: %s\n", err_msg());
+		session_close(ss);
+		return EXIT_USAGE;
+	}
 	catch_stop_signals();
 	start = time(NULL);
 	rc = run_pool(ss, jobs);
-	while (rc == EXIT_OK && (added = session_next_phase(ss)) > 0)
+	while (!only && rc == EXIT_OK && (added = session_next_phase(ss)) > 0)
 		rc = run_pool(ss, jobs);
 	if (added < 0) {
 		fprintf(stderr, "dembench: error: %s\n", err_msg());

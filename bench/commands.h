@@ -7,6 +7,7 @@
 #define DEMBENCH_COMMANDS_H
 
 int cmd_run(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
 int cmd_one(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

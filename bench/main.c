@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "gradcheck", cmd_gradcheck, "check gradients by finite differences" },
 	{ "inspect", cmd_inspect, "validate a feature file and describe it" },
 	{ "methods", cmd_methods, "list the methods and their tunables" },
+	{ "plan", cmd_plan, "print one shell command per pending run" },
 	{ "report", cmd_report, "write the tables of a results folder" },
 	{ "run", cmd_run, "run or resume a suite" },
 	{ NULL, NULL, NULL }

@@ -466,3 +466,46 @@ int session_next_phase(struct session *ss)
 	list_pending(ss, first);
 	return ss->n_runs - first;
 }
+
+int session_advance(struct session *ss)
+{
+	int added = 1;
+
+	while (!ss->n_pending && added > 0)
+		added = session_next_phase(ss);
+	return added < 0 ? -1 : ss->n_pending;
+}
+
+static int find_run(const struct session *ss, const char *id)
+{
+	for (int i = 0; i < ss->n_runs; i++)
+		if (!strcmp(ss->runs[i].id, id))
+			return i;
+	return -1;
+}
+
+int session_select(struct session *ss, const char *id)
+{
+	int i = find_run(ss, id), added = 1;
+	char *path;
+
+	while (i < 0 && added > 0) {
+		added = session_next_phase(ss);
+		i = find_run(ss, id);
+	}
+	if (i < 0) {
+		if (added >= 0)
+			err_set("%s has no run %s, or not yet: runs of a "
+				"later phase (dem* searches and runs) exist "
+				"once the earlier ones are finished; 'dembench "
+				"plan' lists the runs that can start now",
+				ss->suite->path, id);
+		return -1;
+	}
+	path = session_run_path(ss, i);
+	ss->n_pending = 0;
+	if (!path_exists(path))
+		ss->pending[ss->n_pending++] = i;
+	free(path);
+	return ss->n_pending;
+}

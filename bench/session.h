@@ -46,6 +46,19 @@ void session_close(struct session *ss);
  */
 int session_next_phase(struct session *ss);
 
+/*
+ * Moves through the phases until some run is pending or the suite is
+ * complete.  Returns the number of pending runs, or -1 with err_set().
+ */
+int session_advance(struct session *ss);
+
+/*
+ * Narrows the pending runs to the run called id, planning later phases
+ * as needed.  Returns 1 if it is pending, 0 if it is finished, or -1
+ * with err_set() if the suite has no such run (yet).
+ */
+int session_select(struct session *ss, const char *id);
+
 /* The result file of run i. */
 char *session_run_path(const struct session *ss, int i);
 

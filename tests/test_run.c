@@ -165,6 +165,7 @@ static void known_accuracies(void **state)
 	free(args);
 	args = xasprintf("report %s", out);
 	assert_int_equal(run(args), 0);
+	free(args);
 	summary = xasprintf("%s/summary.csv", out);
 	assert_int_equal(results_read(summary, &t), 0);
 
