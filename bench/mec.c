@@ -87,3 +87,30 @@ double cadf_reward_l1(const double *z, int classes, double *work)
 		delta += fabs(work[i] * (z[i] + t + 1));
 	return delta;
 }
+
+double mec_loss_grad(const struct method_batch *b, double *grad,
+		     int normalise)
+{
+	int c = b->classes;
+	double *p = b->work, *tmp = b->work + c;
+	double total = 0;
+
+	for (int n = 0; n < b->batch; n++) {
+		const double *z = b->logits + (size_t)n * c;
+		const double *a = b->anchor + (size_t)n * c;
+		const double *m = mec_row(b->state, c, argmax_row(a, c));
+		double d = normalise ? cadf_reward_l1(a, c, tmp) : 1.0;
+		double *g = grad ? grad + (size_t)n * c : NULL;
+		double t, mz = 0;
+
+		softmax_row(z, c, p);
+		t = cadf_value(z, p, c);
+		for (int i = 0; i < c; i++)
+			mz += m[i] * z[i];
+		total += (t + mz) / d;
+		for (int i = 0; g && i < c; i++)
+			g[i] = (-p[i] * (z[i] + t + 1) + m[i]) /
+			       (d * b->batch);
+	}
+	return total / b->batch;
+}

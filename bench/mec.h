@@ -32,6 +32,17 @@ void mec_observe(const struct method_batch *b, int pi_index);
 const double *mec_row(const void *state, int classes, int k);
 
 /*
+ * The CADF loss with the calibrator in place of p in the penalty:
+ *   L_n = (T(z_n) + sum_i M[y_n]_i z_{n,i}) / d_n
+ *   dL_n/dz_i = (-p_i (z_i + T + 1) + M[y_n]_i) / d_n
+ * with y_n from the anchor and d_n = delta_n of the anchor when
+ * normalise is set (AdaDEM), else 1 (AdaDEM-MEC).  Returns the mean
+ * over the batch and writes the gradient when grad is not NULL.
+ */
+double mec_loss_grad(const struct method_batch *b, double *grad,
+		     int normalise);
+
+/*
  * CADF of one row, with p = softmax(z) given: returns
  * T = -sum_i p_i z_i.
  */

@@ -12,6 +12,12 @@
 #include <unistd.h>
 
 static char last_error[2048];
+static const char *program = "dembench";
+
+void set_program_name(const char *name)
+{
+	program = name;
+}
 
 void err_set(const char *fmt, ...)
 {
@@ -31,7 +37,7 @@ void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("dembench: error: ", stderr);
+	fprintf(stderr, "%s: error: ", program);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -43,7 +49,18 @@ void warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("dembench: warning: ", stderr);
+	fprintf(stderr, "%s: warning: ", program);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -34,11 +34,17 @@ enum {
 void err_set(const char *fmt, ...) PRINTF_LIKE(1, 2);
 const char *err_msg(void);
 
-/* Prints "dembench: error: MSG" on stderr and exits with code. */
+/* Sets the program name that starts messages ("dembench" by default). */
+void set_program_name(const char *name);
+
+/* Prints "PROGRAM: error: MSG" on stderr and exits with code. */
 NORETURN void die(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-/* Prints "dembench: warning: MSG" on stderr. */
+/* Prints "PROGRAM: warning: MSG" on stderr. */
 void warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* Prints "PROGRAM: MSG" on stderr: progress and notes. */
+void note(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* Allocation that exits with a message naming the size on failure. */
 void *xmalloc(size_t size);

@@ -22,6 +22,7 @@
 
 #include <hdf5.h>
 
+#include "h5util.h"
 #include "util.h"
 
 /* Bytes of features read at once by features_check_task(). */
@@ -44,27 +45,6 @@ static void PRINTF_LIKE(4, 5) fail(const struct features *f,
 		err_set("%s: %s attribute %s: %s", f->path, obj, attr, msg);
 	else
 		err_set("%s: %s: %s", f->path, obj, msg);
-}
-
-static herr_t keep_innermost(unsigned n, const H5E_error2_t *e, void *data)
-{
-	if (n == 0 && e->desc)
-		snprintf(data, 256, "%s", e->desc);
-	return 0;
-}
-
-/*
- * Returns HDF5's own description of the latest failure, from the
- * innermost frame of its error stack ("" when there is none).  The
- * automatic printing is off, so this is the only place it shows.
- */
-static const char *h5_reason(void)
-{
-	static char reason[256];
-
-	reason[0] = '\0';
-	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, reason);
-	return reason;
 }
 
 /* Writes a readable name of an HDF5 datatype ("float64", "string"). */
@@ -470,13 +450,14 @@ static int attr_string(const struct features *f, hid_t obj,
 }
 
 /*
- * Reads a single integer attribute of any integer type as long long
- * (HDF5 saturates values beyond its range).  *present is set to 1 if
- * the attribute exists.  Returns 0 or -1 with err_set().
+ * Reads a single numeric attribute of class cls (H5T_INTEGER or
+ * H5T_FLOAT) into *out as mem (a native type); what names the class in
+ * messages.  An absent attribute is an error when expect is set, else
+ * *present is 0.  Returns 0 or -1 with err_set().
  */
-static int attr_integer(const struct features *f, hid_t obj,
-			const char *path, const char *name,
-			const char *expect, long long *out, int *present)
+static int attr_number(const struct features *f, hid_t obj,
+		       const char *path, const char *name, const char *expect,
+		       H5T_class_t cls, hid_t mem, void *out, int *present)
 {
 	int absent, rc = -1;
 	hid_t attr = open_attr(f, obj, path, name, expect, &absent);
@@ -489,12 +470,13 @@ static int attr_integer(const struct features *f, hid_t obj,
 	if (check_single(f, attr, path, name) < 0)
 		goto cleanup;
 	type = H5Aget_type(attr);
-	if (H5Tget_class(type) != H5T_INTEGER) {
+	if (H5Tget_class(type) != cls) {
 		describe_type(type, tname, sizeof(tname));
-		fail(f, path, name, "type %s, expected an integer", tname);
+		fail(f, path, name, "type %s, expected %s", tname,
+		     cls == H5T_INTEGER ? "an integer" : "a float");
 		goto cleanup;
 	}
-	if (H5Aread(attr, H5T_NATIVE_LLONG, out) < 0) {
+	if (H5Aread(attr, mem, out) < 0) {
 		fail(f, path, name, "cannot read (%s)", h5_reason());
 		goto cleanup;
 	}
@@ -505,35 +487,27 @@ cleanup:
 	return rc;
 }
 
+/*
+ * Reads a single integer attribute of any integer type as long long
+ * (HDF5 saturates values beyond its range).
+ */
+static int attr_integer(const struct features *f, hid_t obj,
+			const char *path, const char *name,
+			const char *expect, long long *out, int *present)
+{
+	return attr_number(f, obj, path, name, expect, H5T_INTEGER,
+			   H5T_NATIVE_LLONG, out, present);
+}
+
 /* Reads a required single float attribute as double. */
 static int attr_float(const struct features *f, hid_t obj,
 		      const char *path, const char *name,
 		      const char *expect, double *out)
 {
-	int absent, rc = -1;
-	hid_t attr = open_attr(f, obj, path, name, expect, &absent);
-	hid_t type = H5I_INVALID_HID;
-	char tname[64];
+	int present;
 
-	if (attr < 0)
-		return -1;
-	if (check_single(f, attr, path, name) < 0)
-		goto cleanup;
-	type = H5Aget_type(attr);
-	if (H5Tget_class(type) != H5T_FLOAT) {
-		describe_type(type, tname, sizeof(tname));
-		fail(f, path, name, "type %s, expected a float", tname);
-		goto cleanup;
-	}
-	if (H5Aread(attr, H5T_NATIVE_DOUBLE, out) < 0) {
-		fail(f, path, name, "cannot read (%s)", h5_reason());
-		goto cleanup;
-	}
-	rc = 0;
-cleanup:
-	close_id(type);
-	close_id(attr);
-	return rc;
+	return attr_number(f, obj, path, name, expect, H5T_FLOAT,
+			   H5T_NATIVE_DOUBLE, out, &present);
 }
 
 /* ---- file, root attributes and classes ---- */

@@ -19,6 +19,7 @@
 #include <hdf5.h>
 
 #include "feature_file.h"
+#include "h5util.h"
 #include "util.h"
 
 /* Maximum rows per chunk of a task dataset. */
@@ -39,22 +40,6 @@ struct features_writer {
 	int is_logits;		/* of the tasks written so far */
 };
 
-static herr_t keep_innermost(unsigned n, const H5E_error2_t *e, void *data)
-{
-	if (n == 0 && e->desc)
-		snprintf(data, 256, "%s", e->desc);
-	return 0;
-}
-
-/* Returns HDF5's description of its latest failure ("" if none). */
-static const char *h5_reason(void)
-{
-	static char reason[256];
-
-	reason[0] = '\0';
-	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, reason);
-	return reason;
-}
 
 /* Records a failure to write obj (an HDF5 path) with HDF5's reason. */
 static int write_failed(const struct features_writer *w, const char *obj)

@@ -24,27 +24,7 @@ static void adadem_observe(const struct method_batch *b)
 
 static double adadem_loss_grad(const struct method_batch *b, double *grad)
 {
-	int c = b->classes;
-	double *p = b->work, *tmp = b->work + c;
-	double total = 0;
-
-	for (int n = 0; n < b->batch; n++) {
-		const double *z = b->logits + (size_t)n * c;
-		const double *a = b->anchor + (size_t)n * c;
-		const double *m = mec_row(b->state, c, argmax_row(a, c));
-		double delta = cadf_reward_l1(a, c, tmp), t, mz = 0;
-		double *g = grad ? grad + (size_t)n * c : NULL;
-
-		softmax_row(z, c, p);
-		t = cadf_value(z, p, c);
-		for (int i = 0; i < c; i++)
-			mz += m[i] * z[i];
-		total += (t + mz) / delta;
-		for (int i = 0; g && i < c; i++)
-			g[i] = (-p[i] * (z[i] + t + 1) + m[i]) /
-			       (delta * b->batch);
-	}
-	return total / b->batch;
+	return mec_loss_grad(b, grad, 1);
 }
 
 const struct method method_adadem = {

@@ -17,29 +17,9 @@ static void mec_only_observe(const struct method_batch *b)
 	mec_observe(b, MEC_PI);
 }
 
-static double mec_only_loss_grad(const struct method_batch *b,
-				 double *grad)
+static double mec_only_loss_grad(const struct method_batch *b, double *grad)
 {
-	int c = b->classes;
-	double *p = b->work;
-	double total = 0;
-
-	for (int n = 0; n < b->batch; n++) {
-		const double *z = b->logits + (size_t)n * c;
-		const double *a = b->anchor + (size_t)n * c;
-		const double *m = mec_row(b->state, c, argmax_row(a, c));
-		double *g = grad ? grad + (size_t)n * c : NULL;
-		double t, mz = 0;
-
-		softmax_row(z, c, p);
-		t = cadf_value(z, p, c);
-		for (int i = 0; i < c; i++)
-			mz += m[i] * z[i];
-		total += t + mz;
-		for (int i = 0; g && i < c; i++)
-			g[i] = (-p[i] * (z[i] + t + 1) + m[i]) / b->batch;
-	}
-	return total / b->batch;
+	return mec_loss_grad(b, grad, 0);
 }
 
 const struct method method_adadem_mec = {

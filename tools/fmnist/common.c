@@ -1,31 +1,7 @@
-/* common.c - error and progress output of fmnist-c, and the data set. */
+/* common.c - the data set of fmnist-c. */
 #include "fmnist.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
-
-void fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("fmnist-c: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
-
-void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("fmnist-c: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 void dataset_free(struct dataset *d)
 {

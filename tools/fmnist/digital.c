@@ -168,7 +168,7 @@ static void jpeg_fail(j_common_ptr cinfo)
 	char msg[JMSG_LENGTH_MAX];
 
 	cinfo->err->format_message(cinfo, msg);
-	fail(EXIT_FAILURE_RUN, "libjpeg failed on a 28 x 28 image: %s", msg);
+	die(EXIT_FAILURE_RUN, "libjpeg failed on a 28 x 28 image: %s", msg);
 }
 
 /*

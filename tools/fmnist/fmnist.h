@@ -22,10 +22,6 @@ struct dataset {
 
 void dataset_free(struct dataset *d);
 
-/* Prints "fmnist-c: error: MSG" on stderr and exits with code. */
-NORETURN void fail(int code, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-/* Prints "fmnist-c: MSG" on stderr, for progress. */
-void note(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Errors and progress go through die() and note() of bench/util.h. */
 
 #endif

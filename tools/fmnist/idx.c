@@ -24,12 +24,12 @@ static gzFile open_idx(const char *path)
 	gzFile gz;
 
 	if (!path_exists(path))
-		fail(EXIT_INPUT, "%s not found; %s", path, SOURCE_HINT);
+		die(EXIT_INPUT, "%s not found; %s", path, SOURCE_HINT);
 	errno = 0;
 	gz = gzopen(path, "rb");
 	if (!gz)
-		fail(EXIT_INPUT, "cannot open %s: %s", path,
-		     errno ? strerror(errno) : "out of memory in zlib");
+		die(EXIT_INPUT, "cannot open %s: %s", path,
+		    errno ? strerror(errno) : "out of memory in zlib");
 	return gz;
 }
 
@@ -42,16 +42,16 @@ static void read_exact(gzFile gz, const char *path, void *buf,
 	const char *msg = gzerror(gz, &zerr);
 	size_t len = strlen(path);
 
-	/* zlib may start its message with the path, which fail() prints. */
+	/* zlib may start its message with the path, which die() prints. */
 	if (!strncmp(msg, path, len) && !strncmp(msg + len, ": ", 2))
 		msg += len + 2;
 	if (got < 0 || zerr < 0)
-		fail(EXIT_INPUT, "cannot read %s: %s; the file is damaged, "
-		     "reinstall it (%s)", path, msg, SOURCE_HINT);
+		die(EXIT_INPUT, "cannot read %s: %s; the file is damaged, "
+		    "reinstall it (%s)", path, msg, SOURCE_HINT);
 	if ((size_t)got != size)
-		fail(EXIT_INPUT, "%s is truncated: expected %zu bytes of %s, "
-		     "found %d; reinstall it (%s)", path, size, what, got,
-		     SOURCE_HINT);
+		die(EXIT_INPUT, "%s is truncated: expected %zu bytes of %s, "
+		    "found %d; reinstall it (%s)", path, size, what, got,
+		    SOURCE_HINT);
 }
 
 static uint32_t big_endian_u32(const unsigned char *b)
@@ -74,10 +74,10 @@ static void read_header(gzFile gz, const char *path, const char *kind,
 	read_exact(gz, path, head, 4, "header");
 	magic = big_endian_u32(head);
 	if (magic != want)
-		fail(EXIT_INPUT, "%s has magic number 0x%08x, expected "
-		     "0x%08x for an IDX %s file; check that --source names "
-		     "the Fashion-MNIST files", path, (unsigned)magic,
-		     (unsigned)want, kind);
+		die(EXIT_INPUT, "%s has magic number 0x%08x, expected "
+		    "0x%08x for an IDX %s file; check that --source names "
+		    "the Fashion-MNIST files", path, (unsigned)magic,
+		    (unsigned)want, kind);
 
 	for (int i = 0; i < ndims; i++) {
 		uint32_t found;
@@ -85,10 +85,10 @@ static void read_header(gzFile gz, const char *path, const char *kind,
 		read_exact(gz, path, size, 4, "header");
 		found = big_endian_u32(size);
 		if (found != dims[i])
-			fail(EXIT_INPUT, "%s has size %u in dimension %d, "
-			     "expected %u; check that --source names the "
-			     "Fashion-MNIST files", path, (unsigned)found, i,
-			     (unsigned)dims[i]);
+			die(EXIT_INPUT, "%s has size %u in dimension %d, "
+			    "expected %u; check that --source names the "
+			    "Fashion-MNIST files", path, (unsigned)found, i,
+			    (unsigned)dims[i]);
 	}
 }
 
@@ -98,8 +98,8 @@ static void check_end(gzFile gz, const char *path)
 	unsigned char extra;
 
 	if (gzread(gz, &extra, 1) != 0)
-		fail(EXIT_INPUT, "%s has data after the array its header "
-		     "declares; the file is not a valid IDX file", path);
+		die(EXIT_INPUT, "%s has data after the array its header "
+		    "declares; the file is not a valid IDX file", path);
 }
 
 static void load_images(const char *path, long n, struct dataset *d)
@@ -134,9 +134,9 @@ static void load_labels(const char *path, long n, struct dataset *d)
 	d->labels = xmalloc((size_t)n * sizeof(int32_t));
 	for (long i = 0; i < n; i++) {
 		if (raw[i] >= N_CLASSES)
-			fail(EXIT_INPUT, "%s: label %u of item %ld is out of "
-			     "range 0..%d; the file is not a Fashion-MNIST "
-			     "label file", path, raw[i], i, N_CLASSES - 1);
+			die(EXIT_INPUT, "%s: label %u of item %ld is out of "
+			    "range 0..%d; the file is not a Fashion-MNIST "
+			    "label file", path, raw[i], i, N_CLASSES - 1);
 		d->labels[i] = raw[i];
 	}
 	free(raw);

@@ -58,7 +58,7 @@ NORETURN static void write_failed(struct build *b)
 	char *msg = xstrdup(err_msg());
 
 	features_writer_abort(b->writer);
-	fail(EXIT_FAILURE_RUN, "writing %s failed: %s", b->opt.out, msg);
+	die(EXIT_FAILURE_RUN, "writing %s failed: %s", b->opt.out, msg);
 }
 
 /* Stops between tasks on SIGINT or SIGTERM, removing the partial file. */
@@ -67,9 +67,9 @@ static void check_interrupted(struct build *b)
 	if (!stop_signal)
 		return;
 	features_writer_abort(b->writer);
-	fail(EXIT_INTERRUPTED, "interrupted by signal %d; removed the "
-	     "partial output, %s was not written", (int)stop_signal,
-	     b->opt.out);
+	die(EXIT_INTERRUPTED, "interrupted by signal %d; removed the "
+	    "partial output, %s was not written", (int)stop_signal,
+	    b->opt.out);
 }
 
 /* Writes the severities as "1 2 5" into list [4 * MAX_SEVERITY]. */
@@ -97,8 +97,8 @@ static void open_output(struct build *b)
 	b->writer = features_writer_create(b->opt.out, description);
 	free(description);
 	if (!b->writer)
-		fail(EXIT_FAILURE_RUN, "cannot create %s: %s", b->opt.out,
-		     err_msg());
+		die(EXIT_FAILURE_RUN, "cannot create %s: %s", b->opt.out,
+		    err_msg());
 	if (features_writer_classes(b->writer, class_names, N_CLASSES) ||
 	    features_writer_model(b->writer, &b->model.tail))
 		write_failed(b);
@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 	struct dataset train = { 0 };
 	double start = now_seconds();
 
+	set_program_name("fmnist-c");
 	parse_options(argc, argv, &b.opt);
 	print_config(&b.opt);
 
@@ -230,8 +231,8 @@ int main(int argc, char **argv)
 	open_output(&b);
 	build_tasks(&b);
 	if (features_writer_close(b.writer) != 0)
-		fail(EXIT_FAILURE_RUN, "writing %s failed: %s", b.opt.out,
-		     err_msg());
+		die(EXIT_FAILURE_RUN, "writing %s failed: %s", b.opt.out,
+		    err_msg());
 
 	print_summary(&b, now_seconds() - start);
 	free_build(&b);

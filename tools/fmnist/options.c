@@ -148,13 +148,13 @@ static void make_parent_dir(const char *path)
 	struct stat st;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		fail(EXIT_USAGE, "--out %s is a directory; give the path of "
-		     "the .h5 file to write", path);
+		die(EXIT_USAGE, "--out %s is a directory; give the path of "
+		    "the .h5 file to write", path);
 	if (slash && slash != dir) {
 		*slash = '\0';
 		if (mkdir_p(dir) != 0)
-			fail(EXIT_FAILURE_RUN, "%s; check the --out path",
-			     err_msg());
+			die(EXIT_FAILURE_RUN, "%s; check the --out path",
+			    err_msg());
 	}
 	free(dir);
 }
@@ -172,8 +172,8 @@ void check_output_path(const char *path)
 	else
 		*slash = '\0';
 	if (access(dir, W_OK) != 0)
-		fail(EXIT_FAILURE_RUN, "cannot write to the folder %s of --out "
-		     "%s: %s", dir, path, strerror(errno));
+		die(EXIT_FAILURE_RUN, "cannot write to the folder %s of --out "
+		    "%s: %s", dir, path, strerror(errno));
 	free(dir);
 }
 

@@ -248,8 +248,8 @@ static void trainer_init(struct trainer *tr, const struct tail_spec *spec,
 
 	tr->net = tail_create(spec, BATCH, PARAMS_ALL);
 	if (!tr->net)
-		fail(EXIT_FAILURE_RUN, "the tail library rejected the source "
-		     "network: %s", err_msg());
+		die(EXIT_FAILURE_RUN, "the tail library rejected the source "
+		    "network: %s", err_msg());
 	tr->optim = NULL;
 	set_adam(tr, LEARNING_RATE);
 
@@ -358,8 +358,8 @@ double noadapt_accuracy(const struct tail_spec *tail, const float *features,
 	long correct = 0;
 
 	if (!t)
-		fail(EXIT_FAILURE_RUN, "the tail library rejected the model "
-		     "tail: %s", err_msg());
+		die(EXIT_FAILURE_RUN, "the tail library rejected the model "
+		    "tail: %s", err_msg());
 	for (long start = 0; start < n; start += EVAL_BATCH) {
 		int rows = n - start < EVAL_BATCH ?
 			(int)(n - start) : EVAL_BATCH;
