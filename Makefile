@@ -8,7 +8,7 @@
 # Switches: SANITIZE=1 (ASan + UBSan), CC, CFLAGS, JOBS.
 
 CC ?= cc
-CFLAGS ?= -O2 -g
+CFLAGS ?= -O3 -g
 PKGS = hdf5 openblas inih
 SANITIZE ?=
 SEVERITIES ?= 5

@@ -1,6 +1,8 @@
 /* main.c - the dembench command: dispatch to a subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "util.h"
@@ -33,8 +35,24 @@ static void usage(FILE *fp)
 	      "docs/cli.md lists the exit codes.\n", fp);
 }
 
+/*
+ * Runs use one BLAS thread each and get their parallelism from --jobs.
+ * OpenBLAS starts its thread pool when the library loads, before main,
+ * and idle pool threads spin on sched_yield, taking a core from the
+ * other jobs; so without OPENBLAS_NUM_THREADS set, dembench sets it to 1
+ * and starts itself again.
+ */
+static void single_threaded_blas(char **argv)
+{
+	if (getenv("OPENBLAS_NUM_THREADS"))
+		return;
+	setenv("OPENBLAS_NUM_THREADS", "1", 1);
+	execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv)
 {
+	single_threaded_blas(argv);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -325,12 +325,16 @@ static void batchnorm_forward(struct tail_layer *l, const real *x,
 	}
 }
 
-static void relu_forward(struct tail_layer *l, const real *x, int batch)
+static void relu_forward(struct tail_layer *l, const real *restrict x,
+			 int batch)
 {
 	size_t n = (size_t)batch * (size_t)l->in;
+	real *restrict y = l->output;
 
+	/* restrict lets the compiler vectorise this into a branch-free
+	 * max; as a branch, half-positive inputs mispredict often. */
 	for (size_t i = 0; i < n; i++)
-		l->output[i] = x[i] > 0 ? x[i] : 0;
+		y[i] = x[i] > 0 ? x[i] : 0;
 }
 
 static void bias_forward(struct tail_layer *l, const real *x, int batch)
@@ -441,12 +445,20 @@ static void batchnorm_backward(struct tail_layer *l, const real *dy,
 	}
 }
 
-static void relu_backward(struct tail_layer *l, const real *dy, int batch)
+static void relu_backward(struct tail_layer *l, const real *restrict dy,
+			  int batch)
 {
 	size_t n = (size_t)batch * (size_t)l->in;
+	const real *restrict y = l->output;
+	real *restrict dx = l->dinput;
 
-	for (size_t i = 0; i < n; i++)
-		l->dinput[i] = l->output[i] > 0 ? dy[i] : 0;
+	/* Both loads happen unconditionally, so the select needs no
+	 * branch and the loop vectorises. */
+	for (size_t i = 0; i < n; i++) {
+		real g = dy[i];
+
+		dx[i] = y[i] > 0 ? g : 0;
+	}
 }
 
 static void bias_backward(struct tail_layer *l, const real *dy, int batch,
