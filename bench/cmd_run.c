@@ -56,11 +56,19 @@ static void catch_stop_signals(void)
 }
 
 /* Runs one run in this process; the child's whole life. */
+/* The exit code of a child whose run another process holds. */
+#define EXIT_BUSY 75
+
 static NORETURN void child_main(struct session *ss, int index)
 {
+	int rc;
+
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	if (session_execute(ss, index)) {
+	rc = session_execute(ss, index);
+	if (rc == SESSION_BUSY)
+		_exit(EXIT_BUSY);
+	if (rc) {
 		fprintf(stderr, "dembench: error: run %s: %s\n",
 			ss->runs[index].id, err_msg());
 		_exit(EXIT_FAILURE_RUN);
@@ -108,6 +116,11 @@ static int reap_one(struct session *ss, struct slot *slots, int jobs,
 		return 0;
 	slots[k].pid = 0;
 	session_remove_temp(ss, pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_BUSY) {
+		fprintf(stderr, "dembench: run %s is being run by another "
+			"process; skipped\n", ss->runs[slots[k].run].id);
+		return 0;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		progress_done(pg, ss, slots[k].run,
 			      now_seconds() - slots[k].start);

@@ -2,6 +2,8 @@
 #include "session.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -335,14 +337,45 @@ void session_close(struct session *ss)
 	free(ss);
 }
 
+/*
+ * Takes the lock of run i, a flock on runs/.locks/<id>, which the
+ * kernel releases when the process ends however it ends.  Returns the
+ * descriptor, or -1 if another process holds it.
+ */
+static int lock_run(const struct session *ss, int i)
+{
+	char *dir = xasprintf("%s/.locks", ss->runs_dir);
+	char *path = xasprintf("%s/%s", dir, ss->runs[i].id);
+	int fd;
+
+	mkdir_p(dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	free(path);
+	return fd;
+}
+
 int session_execute(struct session *ss, int i)
 {
 	struct task_result *results;
 	struct run_config c;
 	const int *tasks;
 	char *path;
-	int rc = -1, gradual, n_tasks;
+	int rc = -1, gradual, n_tasks, lock;
 
+	/* Another dembench may be on this run, or may have finished it
+	 * since this one planned: either way there is nothing to do. */
+	lock = lock_run(ss, i);
+	path = session_run_path(ss, i);
+	if (lock < 0 || path_exists(path)) {
+		free(path);
+		return lock < 0 ? SESSION_BUSY : 0;
+	}
+	free(path);
 	openblas_set_num_threads(1);
 	ss->features = features_open(ss->suite->data);
 	if (!ss->features)
@@ -449,13 +482,36 @@ static int has_oracle(const struct suite *s)
 	return 0;
 }
 
+/* Counts the runs planned so far that have no result file. */
+static int count_unfinished(const struct session *ss)
+{
+	int n = 0;
+
+	for (int i = 0; i < ss->n_runs; i++) {
+		char *path = session_run_path(ss, i);
+
+		n += !path_exists(path);
+		free(path);
+	}
+	return n;
+}
+
 int session_next_phase(struct session *ss)
 {
 	struct report r;
-	int first = ss->n_runs, rc;
+	int first = ss->n_runs, rc, unfinished;
 
 	if (ss->phase >= 2 || !has_oracle(ss->suite))
 		return 0;
+
+	/* The next phase is planned from complete results only. */
+	unfinished = count_unfinished(ss);
+	if (unfinished) {
+		note("%d runs are not finished (another process may be "
+		     "running them); run again afterwards for the %s runs",
+		     unfinished, ss->phase ? "oracle" : "oracle search");
+		return 0;
+	}
 	if (report_load(ss->dir, &r))
 		return -1;
 	ss->phase++;

@@ -62,9 +62,13 @@ int session_select(struct session *ss, const char *id);
 /* The result file of run i. */
 char *session_run_path(const struct session *ss, int i);
 
+/* session_execute() found the run locked by another process. */
+#define SESSION_BUSY 1
+
 /*
  * Executes run i and writes its result file; in a child process.
- * Returns 0, or -1 with err_set().
+ * Returns 0 (also when the run turned out finished), SESSION_BUSY when
+ * another process holds the run's lock, or -1 with err_set().
  */
 int session_execute(struct session *ss, int i);
 

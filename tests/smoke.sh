@@ -8,7 +8,7 @@ build=${BUILD:-build}
 dembench=${DEMBENCH:-$build/dembench}
 tmp=$(mktemp -d /tmp/dembench-smoke.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-plan 10
+plan 12
 
 "$build"/synth --out build/smoke.h5
 ok $? "synth writes the smoke data"
@@ -56,6 +56,20 @@ $dembench run "$tmp/big.ini" --jobs 2 --out "$tmp/c" 2>>"$tmp/log" &&
 	$dembench report "$tmp/d" 2>>"$tmp/log"
 cmp -s "$tmp/c/summary.csv" "$tmp/d/summary.csv"
 ok $? "the resumed sweep matches an uninterrupted one"
+
+# Two sweeps on one folder at once share the runs through per-run
+# locks and give the same bytes as one sweep.
+$dembench run suites/smoke.ini --jobs 2 --out "$tmp/two" 2>"$tmp/two1" &
+first=$!
+$dembench run suites/smoke.ini --jobs 2 --out "$tmp/two" 2>"$tmp/two2"
+second=$?
+wait $first
+[ $? -eq 0 ] && [ $second -eq 0 ]
+ok $? "two concurrent sweeps on one folder both succeed"
+$dembench run suites/smoke.ini --out "$tmp/two" 2>>"$tmp/log" &&
+	$dembench report "$tmp/two" 2>>"$tmp/log"
+cmp -s "$tmp/b/summary.csv" "$tmp/two/summary.csv"
+ok $? "their summary matches a single sweep"
 
 # The gradual protocol runs severities up and back down per corruption.
 "$build"/synth --out "$tmp/g.h5" --n 300 --tasks 5
