@@ -51,7 +51,7 @@ double cadf_value(const double *z, const double *p, int classes);
 /*
  * The L1 norm of the CADF reward of one row,
  *   delta = sum_i |p_i (z_i + T + 1)|,
- * the per-sample normaliser of AdaDEM.  work holds classes doubles.
+ * the per-sample normaliser of AdaDEM.  work has room for classes doubles.
  */
 double cadf_reward_l1(const double *z, int classes, double *work);
 

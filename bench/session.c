@@ -340,7 +340,7 @@ void session_close(struct session *ss)
 /*
  * Takes the lock of run i, a flock on runs/.locks/<id>, which the
  * kernel releases when the process ends however it ends.  Returns the
- * descriptor, or -1 if another process holds it.
+ * descriptor, or -1 if another process has it.
  */
 static int lock_run(const struct session *ss, int i)
 {

@@ -2,7 +2,7 @@
  * table.h - a table of text and numbers, written as Markdown, CSV or
  * LaTeX (booktabs), so that each report table is built once.
  *
- * A numeric cell holds a mean and an optional standard deviation; the
+ * A numeric cell has a mean and an optional standard deviation, and the
  * best mean of each numeric column is set in bold in Markdown and
  * LaTeX.  CSV gets the numbers in separate columns, unformatted.
  */

@@ -202,7 +202,8 @@ static void mec_update_by_hand(void **state)
  * Reward collapse: for a 10-way row whose top logit leads by a growing
  * gap, the reward of the top class (-dL/dz_top) under EM vanishes as
  * p_top -> 1, while CADF's tends to 1 and AdaDEM's to 1 - M[0]_0, where
- * one update from the start 1/C gives M[0]_0 = 0.9 / 10 + 0.1 p_top.  AdaDEM-Norm divides EM's reward by delta, which
+ * one update from the start 1/C gives M[0]_0 = 0.9 / 10 + 0.1 p_top.
+ * AdaDEM-Norm divides EM's reward by delta, which
  * tends to 1 here, so it collapses with EM: normalisation alone does not
  * prevent it, the calibrator does.
  */

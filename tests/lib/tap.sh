@@ -23,7 +23,7 @@ diag() {
 	printf '%s\n' "$@" | sed 's/^/# /'
 }
 
-# Exits non-zero if any test failed, so prove sees it twice.
+# Exits non-zero if any test failed, so that prove also reports the exit code.
 finish() {
 	[ "$tap_failed" -eq 0 ]
 }
