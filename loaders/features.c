@@ -742,12 +742,15 @@ static int check_float_type(const struct features *f, hid_t dset,
 	char tname[64];
 	int ok;
 
+	/* HDF5 converts float16 (numpy's default for half) and float64
+	 * to float32 as it reads. */
 	ok = H5Tget_class(type) == H5T_FLOAT &&
-	     (H5Tget_size(type) == 4 || H5Tget_size(type) == 8);
+	     (H5Tget_size(type) == 2 || H5Tget_size(type) == 4 ||
+	      H5Tget_size(type) == 8);
 	if (!ok) {
 		describe_type(type, tname, sizeof(tname));
-		fail(f, path, NULL, "type %s, expected float32 (or float64)",
-		     tname);
+		fail(f, path, NULL, "type %s, expected float32 (float16 or "
+		     "float64 are converted)", tname);
 	}
 	close_id(type);
 	return ok ? 0 : -1;
