@@ -401,11 +401,38 @@ static int run_gnuplot(const struct figure *f, char *const argv[])
 	return check_exit(f, status, text);
 }
 
+/*
+ * Does the image end as its format requires?  gnuplot exits 0 even
+ * when the disk filled up under it, leaving a cut file: a PNG must end
+ * with its IEND chunk, a PDF with %%EOF and an SVG with </svg>.
+ */
+static int image_complete(const char *path, const char *ext)
+{
+	static const char png_end[] = "IEND\xae\x42\x60\x82";
+	char tail[64] = "";
+	FILE *fp = fopen(path, "rb");
+	size_t got = 0;
+
+	if (fp && fseek(fp, -(long)(sizeof(tail) - 1), SEEK_END) != 0)
+		rewind(fp);
+	if (fp) {
+		got = fread(tail, 1, sizeof(tail) - 1, fp);
+		fclose(fp);
+	}
+	if (!strcmp(ext, "png"))
+		return got >= 8 && !memcmp(tail + got - 8, png_end, 8);
+	tail[got] = '\0';
+	for (size_t i = 0; i < got; i++)
+		if (!tail[i])
+			tail[i] = ' ';
+	return strstr(tail, !strcmp(ext, "pdf") ? "%%EOF" : "</svg>") != NULL;
+}
+
 /* Syncs a finished image to disk and renames it to its final name. */
-static int publish_image(const char *tmp, const char *path)
+static int publish_image(const char *tmp, const char *path, const char *ext)
 {
 	struct stat st;
-	int fd;
+	int fd, synced = -1;
 
 	if (stat(tmp, &st) || st.st_size == 0) {
 		err_set("gnuplot wrote no image to %s; run the script in "
@@ -414,8 +441,13 @@ static int publish_image(const char *tmp, const char *path)
 	}
 	fd = open(tmp, O_RDONLY);
 	if (fd >= 0) {
-		fsync(fd);
+		synced = fsync(fd);
 		close(fd);
+	}
+	if (synced != 0 || !image_complete(tmp, ext)) {
+		err_set("gnuplot wrote an incomplete %s (is the disk full?); "
+			"%s was not replaced", tmp, path);
+		return -1;
 	}
 	if (rename(tmp, path)) {
 		err_set("cannot rename %s to %s: %s", tmp, path,
@@ -444,7 +476,7 @@ static int draw_image(const struct figure *f, const struct image_format *fmt)
 	int rc = run_gnuplot(f, argv);
 
 	if (!rc)
-		rc = publish_image(tmp, path);
+		rc = publish_image(tmp, path, fmt->ext);
 	if (rc)
 		unlink(tmp);
 	free(tmp_name);

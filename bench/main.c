@@ -35,6 +35,24 @@ static void usage(FILE *fp)
 	      "docs/cli.md lists the exit codes.\n", fp);
 }
 
+/* Keeps the command as typed: getopt reorders argv as it parses. */
+static void keep_command_line(int argc, char **argv)
+{
+	size_t size = 1;
+	char *line;
+
+	for (int i = 0; i < argc; i++)
+		size += strlen(argv[i]) + 1;
+	line = xmalloc(size);
+	line[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		strcat(line, argv[i]);
+		if (i < argc - 1)
+			strcat(line, " ");
+	}
+	command_line = line;
+}
+
 /*
  * Runs use one BLAS thread each and get their parallelism from --jobs.
  * OpenBLAS starts its thread pool when the library loads, before main,
@@ -53,6 +71,7 @@ static void single_threaded_blas(char **argv)
 int main(int argc, char **argv)
 {
 	single_threaded_blas(argv);
+	keep_command_line(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -96,7 +96,11 @@ static void put_checksum(FILE *fp, const char *key, const char *path)
 
 static void put_command(FILE *fp, int argc, char **argv)
 {
-	fprintf(fp, "%-14s dembench", "command");
+	fprintf(fp, "%-14s", "command");
+	if (command_line) {
+		fprintf(fp, " %s\n", command_line);
+		return;
+	}
 	for (int i = 0; i < argc; i++)
 		fprintf(fp, " %s", argv[i]);
 	fputc('\n', fp);

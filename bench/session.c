@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,6 +79,27 @@ static int write_text(const char *path, const char *text)
 }
 
 /*
+ * Creates path with text unless it exists, atomically: the text goes
+ * to a temporary file that is hard-linked to path, and link() fails if
+ * path exists.  Of two processes starting on one folder, exactly one
+ * writes the settings and the other compares with them.  Returns 0
+ * (created or already there) or -1 with err_set().
+ */
+static int claim_settings(const char *path, const char *text)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int rc = write_text(tmp, text);
+
+	if (!rc && link(tmp, path) != 0 && errno != EEXIST) {
+		err_set("cannot create %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/*
  * Records the settings in dir/settings.txt, or checks them against the
  * ones already there, and keeps a copy of the suite beside the results.
  */
@@ -92,11 +114,13 @@ static int prepare_dir(struct session *ss)
 	if (mkdir_p(ss->runs_dir) || file_crc32(ss->suite->data, &crc))
 		goto out;
 	want = settings_text(ss, crc);
+	if (claim_settings(path, want) < 0)
+		goto out;
 	have = read_text(path);
-	if (have && strcmp(have, want)) {
-		err_set("%s holds runs made with other settings (see %s); "
-			"remove the folder or choose another with --out",
-			ss->dir, path);
+	if (!have || strcmp(have, want)) {
+		err_set("%s holds runs made with other settings (compare %s "
+			"with the suite); remove the folder or choose another "
+			"with --out", ss->dir, path);
 		goto out;
 	}
 	suite_text = read_text(ss->suite->path);
@@ -105,8 +129,7 @@ static int prepare_dir(struct session *ss)
 			strerror(errno));
 		goto out;
 	}
-	if ((!have && write_text(path, want)) ||
-	    write_text(suite_copy, suite_text))
+	if (write_text(suite_copy, suite_text))
 		goto out;
 	rc = 0;
 out:
@@ -289,17 +312,76 @@ static int open_features(struct session *ss)
 	return ss->features ? 0 : -1;
 }
 
+/* Seconds the probe may take to open a feature file. */
+#define PROBE_OPEN_SECONDS 60
+
+/* The probe's whole life: open the file and check the suite's tasks. */
+static NORETURN void probe_child(struct session *ss)
+{
+	int ok;
+
+	/* Opening reads metadata only; HDF5 can loop forever on a
+	 * damaged heap, so a minute without an answer ends the probe. */
+	alarm(PROBE_OPEN_SECONDS);
+	ok = open_features(ss) == 0;
+	alarm(0);
+
+	ok = ok && (ss->n_tasks = suite_tasks(ss->suite, ss->features,
+					      &ss->tasks)) >= 0;
+	for (int i = 0; ok && i < ss->n_tasks; i++)
+		ok = features_check_task(ss->features, ss->tasks[i]) == 0;
+	_exit(ok ? EXIT_OK : EXIT_INPUT);
+}
+
+/*
+ * Reads the feature file once in a child process first.  HDF5 1.10 can
+ * crash or loop forever on a damaged file (fuzzing found both in
+ * H5HG_read, which reads variable-length strings); a crash or a hang in
+ * the child becomes an error message here.  Returns 1 if the file and tasks are valid, 0 if
+ * they are not (the caller then reads them again to report why), or
+ * -1 with err_set() if the child crashed.
+ */
+static int probe_features(struct session *ss)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		probe_child(ss);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+		err_set("%s: HDF5 did not finish reading this file's "
+			"metadata in %d s; the file is damaged: write it "
+			"again", ss->suite->data, PROBE_OPEN_SECONDS);
+		return -1;
+	}
+	if (WIFSIGNALED(status)) {
+		err_set("%s: reading this file crashed the HDF5 library "
+			"(signal %d); the file is damaged: write it again, "
+			"and check it with 'dembench inspect FILE --check'",
+			ss->suite->data, WTERMSIG(status));
+		return -1;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 struct session *session_open(const char *suite_path, const char *out,
 			     int *rc)
 {
 	struct session *ss = xcalloc(1, sizeof(*ss));
+	int valid;
 
 	*rc = EXIT_INPUT;
 	ss->suite = suite_load(suite_path);
-	if (!ss->suite || open_features(ss))
+	if (!ss->suite || (valid = probe_features(ss)) < 0 ||
+	    open_features(ss))
 		goto fail;
 	ss->n_tasks = suite_tasks(ss->suite, ss->features, &ss->tasks);
-	if (ss->n_tasks < 0 || check_tasks(ss) || plan_gradual(ss))
+	if (ss->n_tasks < 0 || (!valid && check_tasks(ss)) ||
+	    plan_gradual(ss))
 		goto fail;
 	ss->n_runs = suite_expand(ss->suite, &ss->runs);
 	ss->dir = out ? xstrdup(out) :

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -69,7 +70,10 @@ static int parse_double(const char *text, double *out)
 	return *text && !*end && !errno && isfinite(*out) ? 0 : -1;
 }
 
-/* Reads "a .. b step s" into values; returns the count or -1. */
+/*
+ * Reads "a .. b step s" into values; returns the count, -1 if the text
+ * is not a valid range, or -2 if it has more than max values.
+ */
 static int parse_range(const char *text, double *values, int max)
 {
 	double a, b, step;
@@ -78,11 +82,13 @@ static int parse_range(const char *text, double *values, int max)
 
 	if (sscanf(text, "%lf .. %lf step %lf %15s", &a, &b, &step, tail) != 3)
 		return -1;
-	if (!(step > 0) || b < a)
+	if (!isfinite(a) || !isfinite(b) || !(step > 0) || b < a)
 		return -1;
+
+	/* Count in double first: a tiny step would overflow an int. */
+	if (floor((b - a) / step + 1e-9) + 1 > max)
+		return -2;
 	n = (int)floor((b - a) / step + 1e-9) + 1;
-	if (n > max)
-		return -1;
 	for (int i = 0; i < n; i++)
 		values[i] = round((a + i * step) * 1e12) / 1e12;
 	return n;
@@ -99,11 +105,25 @@ static int parse_numbers(struct parse *p, const char *key, const char *text,
 	char *items[SUITE_MAX_LIST];
 	int n_items = split_list(copy, items, SUITE_MAX_LIST), n = 0;
 
+	if (n_items < 0) {
+		free(copy);
+		snprintf(p->error, sizeof(p->error), "%s: more than %d "
+			 "values; split the sweep into several suites", key,
+			 SUITE_MAX_LIST);
+		return -1;
+	}
 	for (int i = 0; i < n_items; i++) {
-		int got = strstr(items[i], "..") ?
-			parse_range(items[i], values + n, max - n) :
+		int range = strstr(items[i], "..") != NULL;
+		int got = range ? parse_range(items[i], values + n, max - n) :
 			(n < max && !parse_double(items[i], values + n));
 
+		if (got <= 0 && (range ? got == -2 : n >= max)) {
+			snprintf(p->error, sizeof(p->error), "%s: more than %d "
+				 "values; split the sweep into several suites",
+				 key, SUITE_MAX_LIST);
+			free(copy);
+			return -1;
+		}
 		if (got <= 0) {
 			snprintf(p->error, sizeof(p->error),
 				 "%s: invalid value '%s'; expected numbers "
@@ -564,8 +584,15 @@ static void free_sections(struct parse *p)
 static int parse_file(struct parse *p, const char *path)
 {
 	FILE *fp = fopen(path, "r");
+	struct stat st;
 	int line;
 
+	if (fp && (fstat(fileno(fp), &st) || !S_ISREG(st.st_mode))) {
+		fclose(fp);
+		err_set("%s is not a regular file; expected a suite file "
+			"(INI, docs/suite-format.md)", path);
+		return -1;
+	}
 	if (!fp) {
 		err_set("cannot open suite file %s: %s", path,
 			strerror(errno));
@@ -577,7 +604,7 @@ static int parse_file(struct parse *p, const char *path)
 	/* Debian's build reads lines into 200 bytes unless configured. */
 	ini_use_stack = false;
 	ini_allow_realloc = true;
-	ini_max_line = 1 << 16;
+	ini_max_line = 1 << 20;
 	line = ini_parse_file(fp, handle, p);
 	fclose(fp);
 	if (line == 0 && finish(p))

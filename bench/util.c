@@ -13,6 +13,7 @@
 
 static char last_error[2048];
 static const char *program = "dembench";
+const char *command_line;
 
 void set_program_name(const char *name)
 {

@@ -34,6 +34,9 @@ enum {
 void err_set(const char *fmt, ...) PRINTF_LIKE(1, 2);
 const char *err_msg(void);
 
+/* The command line as typed, for manifests; NULL outside dembench. */
+extern const char *command_line;
+
 /* Sets the program name that starts messages ("dembench" by default). */
 void set_program_name(const char *name);
 

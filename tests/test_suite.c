@@ -104,6 +104,13 @@ static const struct {
 	{ "[suite]\ndata = x.h5\nmethods = em\nlrs =\n",
 	  "lrs: empty list" },
 	{ "[suite]\ndata = x.h5\nthis line is wrong\n", ":3: invalid line" },
+	{ "[suite]\ndata = x.h5\nmethods = em\nlrs = 1\nseeds = 1 .. 2000 step 1\n",
+	  ":5: seeds: more than 1024 values" },
+	/* Found by fuzz/fuzz_suite.c: the count overflowed an int. */
+	{ "[suite]\ndata = x.h5\nmethods = em\nlrs = 1\n"
+	  "seeds = 0 .. 1e300 step 1e-300\n", ":5: seeds: more than 1024" },
+	{ "[suite]\ndata = x.h5\nmethods = em\nlrs = 1\n"
+	  "seeds = 0 .. inf step 1\n", ":5: seeds: invalid value" },
 };
 
 static void bad_suites_rejected(void **state)

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages that dembench needs to build, test and
-# build its data.  As root it runs apt-get (after "apt-get update" when
-# a package is unknown to apt); otherwise it prints the command to run.
+# build its data, or the packages named as arguments (make fuzz adds
+# clang).  As root it runs apt-get (after "apt-get update" when a
+# package is unknown to apt); otherwise it prints the command to run.
 set -u
 packages="build-essential pkg-config libhdf5-dev hdf5-tools libopenblas-dev
 libcsv-dev libinih-dev libcmocka-dev libjpeg-dev zlib1g-dev gnuplot-nox
 dataset-fashion-mnist perl parallel python3-h5py python3-numpy"
+[ $# -gt 0 ] && packages="$*"
 
 missing=
 for p in $packages; do
