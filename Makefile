@@ -170,6 +170,7 @@ fuzz: deps
 	sh tools/fuzz-corpus.sh $(B)
 	for t in $(FUZZ_TARGETS); do \
 		ASAN_OPTIONS=suppressions=fuzz/asan.supp:allocator_may_return_null=1 \
+		LSAN_OPTIONS=suppressions=fuzz/lsan.supp \
 		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 			-fork=1 -ignore_crashes=1 -timeout=10 \
 			-artifact_prefix=$(B)/fuzz/ -print_final_stats=1 \
