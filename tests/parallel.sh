@@ -46,11 +46,11 @@ $dembench plan "$tmp/big.ini" --out "$tmp/k" > "$tmp/plan" 2>>"$tmp/log"
 parallel -j 2 < "$tmp/plan" 2>>"$tmp/log" &
 ppid=$!
 victim="--only single-em-lr=0.001-seed=1"
-for i in $(seq 200); do
-	[ -n "$(find "$tmp/k/runs" -name 'single-em-lr=0.001-seed=1.csv.tmp.*' \
-		2>/dev/null)" ] && break
-	pgrep -f -- "$victim" >/dev/null && sleep 0.2 && break
-	sleep 0.05
+# Kill as soon as the run's process exists: before it forks or while
+# its child runs, it has not written its result file yet.
+for i in $(seq 400); do
+	pgrep -f -- "$victim" >/dev/null && break
+	sleep 0.02
 done
 pkill -KILL -f -- "$victim"
 wait $ppid

@@ -34,7 +34,7 @@ cmp -s "$tmp/a/summary.csv" "$tmp/b/summary.csv"
 ok $? "--jobs 1 and --jobs 2 give the same summary bytes"
 
 # A larger file, so that SIGINT arrives while runs are in flight.
-"$build"/synth --out "$tmp/big.h5" --n 40000 --tasks 3
+"$build"/synth --out "$tmp/big.h5" --n 100000 --tasks 3
 sed "s|build/smoke.h5|$tmp/big.h5|" suites/smoke.ini > "$tmp/big.ini"
 $dembench run "$tmp/big.ini" --jobs 2 --out "$tmp/c" 2>>"$tmp/log" &
 pid=$!
