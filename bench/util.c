@@ -34,15 +34,21 @@ const char *err_msg(void)
 	return last_error[0] ? last_error : "unknown error";
 }
 
+/* Prints "PROGRAM: KIND: MSG" on stderr; kind may be empty. */
+static void message(const char *kind, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", program, kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: error: ", program);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message("error: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(code);
 }
 
@@ -50,22 +56,18 @@ void warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: warning: ", program);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message("warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void note(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", program);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	message("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void *check_alloc(void *p, size_t size)
