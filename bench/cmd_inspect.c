@@ -176,7 +176,7 @@ int cmd_inspect(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	f = features_open(path);
+	f = features_probe(path, check) < 0 ? NULL : features_open(path);
 	if (!f) {
 		fprintf(stderr, "dembench: error: %s\n", err_msg());
 		return EXIT_INPUT;

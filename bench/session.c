@@ -6,7 +6,6 @@
 #include <sys/file.h>
 #include <errno.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -297,6 +296,18 @@ static int plan_gradual(struct session *ss)
 	return -1;
 }
 
+/*
+ * Opens the data file in a probe process first, since HDF5 1.10 can
+ * crash or hang on a damaged file (found by fuzzing); returns 0 unless
+ * the probe crashed or hung.
+ */
+static int probe_features(struct session *ss)
+{
+	if (!path_exists(ss->suite->data))
+		return 0;
+	return features_probe(ss->suite->data, 0) < 0 ? -1 : 0;
+}
+
 static int open_features(struct session *ss)
 {
 	const char *data = ss->suite->data;
@@ -312,76 +323,17 @@ static int open_features(struct session *ss)
 	return ss->features ? 0 : -1;
 }
 
-/* Seconds the probe may take to open a feature file. */
-#define PROBE_OPEN_SECONDS 60
-
-/* The probe's whole life: open the file and check the suite's tasks. */
-static NORETURN void probe_child(struct session *ss)
-{
-	int ok;
-
-	/* Opening reads metadata only; HDF5 can loop forever on a
-	 * damaged heap, so a minute without an answer ends the probe. */
-	alarm(PROBE_OPEN_SECONDS);
-	ok = open_features(ss) == 0;
-	alarm(0);
-
-	ok = ok && (ss->n_tasks = suite_tasks(ss->suite, ss->features,
-					      &ss->tasks)) >= 0;
-	for (int i = 0; ok && i < ss->n_tasks; i++)
-		ok = features_check_task(ss->features, ss->tasks[i]) == 0;
-	_exit(ok ? EXIT_OK : EXIT_INPUT);
-}
-
-/*
- * Reads the feature file once in a child process first.  HDF5 1.10 can
- * crash or loop forever on a damaged file (fuzzing found both in
- * H5HG_read, which reads variable-length strings); a crash or a hang in
- * the child becomes an error message here.  Returns 1 if the file and tasks are valid, 0 if
- * they are not (the caller then reads them again to report why), or
- * -1 with err_set() if the child crashed.
- */
-static int probe_features(struct session *ss)
-{
-	pid_t pid;
-	int status;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0)
-		probe_child(ss);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return 0;
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
-		err_set("%s: HDF5 did not finish reading this file's "
-			"metadata in %d s; the file is damaged: write it "
-			"again", ss->suite->data, PROBE_OPEN_SECONDS);
-		return -1;
-	}
-	if (WIFSIGNALED(status)) {
-		err_set("%s: reading this file crashed the HDF5 library "
-			"(signal %d); the file is damaged: write it again, "
-			"and check it with 'dembench inspect FILE --check'",
-			ss->suite->data, WTERMSIG(status));
-		return -1;
-	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 struct session *session_open(const char *suite_path, const char *out,
 			     int *rc)
 {
 	struct session *ss = xcalloc(1, sizeof(*ss));
-	int valid;
 
 	*rc = EXIT_INPUT;
 	ss->suite = suite_load(suite_path);
-	if (!ss->suite || (valid = probe_features(ss)) < 0 ||
-	    open_features(ss))
+	if (!ss->suite || probe_features(ss) || open_features(ss))
 		goto fail;
 	ss->n_tasks = suite_tasks(ss->suite, ss->features, &ss->tasks);
-	if (ss->n_tasks < 0 || (!valid && check_tasks(ss)) ||
-	    plan_gradual(ss))
+	if (ss->n_tasks < 0 || check_tasks(ss) || plan_gradual(ss))
 		goto fail;
 	ss->n_runs = suite_expand(ss->suite, &ss->runs);
 	ss->dir = out ? xstrdup(out) :

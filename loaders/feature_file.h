@@ -45,6 +45,15 @@ struct features {
 struct features *features_open(const char *path);
 void features_close(struct features *f);
 
+/*
+ * Opens path in a child process first (and checks every task's values
+ * when check_values is set), because HDF5 1.10 can crash or loop on a
+ * damaged file.  Returns 1 if the child found the file valid, 0 if it
+ * found an error (open it again to get the message), or -1 with
+ * err_set() if the child crashed or took more than a minute to open.
+ */
+int features_probe(const char *path, int check_values);
+
 /* Returns the index of the task called name, or -1. */
 int features_find_task(const struct features *f, const char *name);
 

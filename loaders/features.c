@@ -18,7 +18,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -1484,4 +1487,47 @@ cleanup:
 	free(ys);
 	task_data_close(&d);
 	return rc;
+}
+
+/* Seconds a probe may take to open a feature file (metadata only). */
+#define PROBE_OPEN_SECONDS 60
+
+static NORETURN void probe_child(const char *path, int check_values)
+{
+	struct features *f;
+	int ok;
+
+	alarm(PROBE_OPEN_SECONDS);
+	f = features_open(path);
+	alarm(0);
+	ok = f != NULL;
+	for (int t = 0; ok && check_values && t < f->n_tasks; t++)
+		ok = features_check_task(f, t) == 0;
+	_exit(ok ? EXIT_OK : EXIT_INPUT);
+}
+
+int features_probe(const char *path, int check_values)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		probe_child(path, check_values);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+		err_set("%s: HDF5 did not finish reading this file's metadata "
+			"in %d s; the file is damaged: write it again", path,
+			PROBE_OPEN_SECONDS);
+		return -1;
+	}
+	if (WIFSIGNALED(status)) {
+		err_set("%s: reading this file crashed the HDF5 library "
+			"(signal %d); the file is damaged: write it again",
+			path, WTERMSIG(status));
+		return -1;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
