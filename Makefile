@@ -162,7 +162,8 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_SRC = $(LIB_SRC) $(METHOD_SRC) $(B)/registry.c
 FUZZ_TARGETS = suite features
 
-$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_SRC) $(B)/version.h
+$(B)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_input.h $(FUZZ_SRC) \
+		$(B)/version.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE $(FUZZ_FLAGS) -Ibench \
 		-Iloaders -I$(B) $(DEP_CFLAGS) $< $(FUZZ_SRC) $(DEP_LIBS) -o $@

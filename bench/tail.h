@@ -4,7 +4,7 @@
  * backward passes on OpenBLAS.
  *
  * A tail_spec is the source model as stored in a feature file (float,
- * owned by whoever loaded it).  A tail is the working copy that a run
+ * owned by the code that loaded it).  A tail is the working copy that a run
  * adapts; tail_reset() copies the source parameters back into it.
  */
 #ifndef DEMBENCH_TAIL_H
@@ -43,7 +43,7 @@ void tail_spec_free(struct tail_spec *spec);
 /* Returns the printable name of a layer kind ("batchnorm", ...). */
 const char *layer_kind_name(enum layer_kind kind);
 
-/* Which parameters a run adapts; the suite's "params" key. */
+/* The set of parameters a run adapts: the suite's "params" key. */
 enum param_set {
 	PARAMS_BATCHNORM,	/* BatchNorm weight and bias (and bias layers) */
 	PARAMS_LINEAR,		/* Linear weight and bias (and bias layers) */
@@ -54,7 +54,7 @@ enum param_set {
 int param_set_parse(const char *s);
 const char *param_set_name(enum param_set set);
 
-/* How BatchNorm normalises in the forward pass. */
+/* The statistics BatchNorm normalises with in the forward pass. */
 enum bn_mode {
 	BN_RUNNING,	/* the stored running statistics (eval mode) */
 	BN_BATCH	/* the current batch's mean and biased variance */

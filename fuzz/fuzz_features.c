@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "feature_file.h"
+#include "fuzz_input.h"
 #include "util.h"
 
 static void exercise(struct features *f)
@@ -29,23 +30,14 @@ static void exercise(struct features *f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
-	struct features *f;
-	FILE *fp;
+	const char *path = fuzz_input_file(data, size, "h5");
+	struct features *f = path ? features_open(path) : NULL;
 
-	if (!path[0])
-		snprintf(path, sizeof(path), "/tmp/dembench-fuzz-%ld.h5",
-			 (long)getpid());
-	fp = fopen(path, "wb");
-	if (!fp)
-		return 0;
-	fwrite(data, 1, size, fp);
-	fclose(fp);
-	f = features_open(path);
 	if (f) {
 		exercise(f);
 		features_close(f);
 	}
-	unlink(path);
+	if (path)
+		unlink(path);
 	return 0;
 }

@@ -9,31 +9,22 @@
 #include <unistd.h>
 
 #include "suite.h"
+#include "fuzz_input.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
-	struct suite *s;
-	FILE *fp;
+	const char *path = fuzz_input_file(data, size, "ini");
+	struct suite *s = path ? suite_load(path) : NULL;
 
-	if (!path[0])
-		snprintf(path, sizeof(path), "/tmp/dembench-fuzz-%ld.ini",
-			 (long)getpid());
-	fp = fopen(path, "wb");
-	if (!fp)
-		return 0;
-	fwrite(data, 1, size, fp);
-	fclose(fp);
-	s = suite_load(path);
 	if (s) {
 		struct run_spec *runs = NULL;
-		int n = suite_expand(s, &runs);
 
-		(void)n;
+		suite_expand(s, &runs);
 		free(runs);
 		suite_free(s);
 	}
-	unlink(path);
+	if (path)
+		unlink(path);
 	return 0;
 }
