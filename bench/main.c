@@ -57,8 +57,8 @@ static void keep_command_line(int argc, char **argv)
  * Runs use one BLAS thread each and get their parallelism from --jobs.
  * OpenBLAS starts its thread pool when the library loads, before main,
  * and idle pool threads spin on sched_yield, taking a core from the
- * other jobs; so without OPENBLAS_NUM_THREADS set, dembench sets it to 1
- * and starts itself again.
+ * other jobs.  So when OPENBLAS_NUM_THREADS is unset, dembench sets it
+ * to 1 and starts itself again.
  */
 static void single_threaded_blas(char **argv)
 {

@@ -33,7 +33,7 @@ struct tunable {
 };
 
 /*
- * What a method sees of the batch it is asked about.  Terms that the
+ * The batch a method receives.  Terms that the
  * loss treats as constants (stop-gradient: AdaDEM's delta and pseudo-
  * labels) are computed from anchor, the rest from logits.  The runner
  * passes the same array twice; the gradient check moves logits and

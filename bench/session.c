@@ -297,8 +297,8 @@ static int plan_gradual(struct session *ss)
 }
 
 /*
- * Opens the data file in a probe process first, since HDF5 1.10 can
- * crash or hang on a damaged file (found by fuzzing); returns 0 unless
+ * Opens the data file in a probe process first, because HDF5 1.10 can
+ * crash or hang on a damaged file (found by fuzzing).  Returns 0 unless
  * the probe crashed or hung.
  */
 static int probe_features(struct session *ss)
@@ -465,9 +465,9 @@ static int plan_searches(struct session *ss, const struct report *r)
 
 			if (search_lr(ss, r, sm, s->protocols[p], &lr))
 				return -1;
-			fprintf(stderr, "dembench: %s: searching %s in "
-				"protocol %s at lr %g\n", s->name, sm->label,
-				protocol_name(s->protocols[p]), lr);
+			note("%s: searching %s in protocol %s at lr %g",
+			     s->name, sm->label,
+			     protocol_name(s->protocols[p]), lr);
 			suite_expand_search(s, sm, s->protocols[p], lr,
 					    &ss->runs, &ss->n_runs);
 		}
@@ -498,9 +498,8 @@ static int plan_oracles(struct session *ss, const struct report *r)
 			if (method_parse_tunables(sm->method, best->tunables,
 						  point))
 				return -1;
-			fprintf(stderr, "dembench: %s: %s in protocol %s: best "
-				"point %s\n", s->name, sm->label, proto,
-				best->tunables);
+			note("%s: %s in protocol %s: best point %s", s->name,
+			     sm->label, proto, best->tunables);
 			suite_expand_oracle(s, sm, s->protocols[p], point,
 					    &ss->runs, &ss->n_runs);
 		}

@@ -172,7 +172,7 @@ static void jpeg_fail(j_common_ptr cinfo)
 }
 
 /*
- * Drops libjpeg's warnings.  The only one expected says that qualities
+ * Drops libjpeg's warnings.  The only one expected states that qualities
  * 1 and 2 give tables too coarse for baseline JPEG, which is intended.
  */
 static void jpeg_ignore(j_common_ptr cinfo)
