@@ -1,6 +1,7 @@
 /* runner.c - the online adaptation loop of one run. */
 #include "runner.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,48 +197,97 @@ static long stream_rows(const struct task_info *task,
 	return kept;
 }
 
+/* A task's data, its selection split and its stream order. */
+struct task_data {
+	float *x;		/* [n x dim] */
+	int32_t *y;		/* [n] */
+	unsigned char *select;	/* [n] */
+	int32_t *rows;		/* [n], the first n_stream are streamed */
+	long n_stream;
+};
+
+static int task_data_load(struct features *f, const struct run_config *c,
+			  int t, struct task_data *d)
+{
+	const struct task_info *task = &f->tasks[t];
+
+	memset(d, 0, sizeof(*d));
+	if (features_load_task(f, t, &d->x, &d->y))
+		return -1;
+	d->rows = xmalloc((size_t)task->n * sizeof(*d->rows));
+	d->select = xmalloc((size_t)task->n);
+	selection_mask(task->name, d->select, task->n);
+	d->n_stream = stream_rows(task, c, d->select, d->rows);
+	return 0;
+}
+
+static void task_data_free(struct task_data *d)
+{
+	free(d->x);
+	free(d->y);
+	free(d->select);
+	free(d->rows);
+}
+
+/* Copies the batch's rows, in stream order, into w->x. */
+static void gather(struct workspace *w, const float *x, int dim,
+		   const int32_t *rows, int batch)
+{
+	for (int b = 0; b < batch; b++) {
+		const float *src = x + (size_t)rows[b] * dim;
+		real *dst = w->x + (size_t)b * dim;
+
+		for (int j = 0; j < dim; j++)
+			dst[j] = (real)src[j];
+	}
+}
+
+/*
+ * Predicts one batch, scores the predictions and, for a method that
+ * adapts, adapts on the same batch.  Returns the batch loss (0 without
+ * adaptation), or NaN when the run diverged.
+ */
+static double step_batch(struct workspace *w, struct features *f,
+			 const struct run_config *c, int t,
+			 const struct task_data *d, long start, int batch,
+			 struct task_result *r)
+{
+	const int32_t *rows = d->rows + start;
+	const real *out;
+
+	gather(w, d->x, f->dim, rows, batch);
+
+	/* Predict first: these predictions are the ones scored. */
+	out = tail_forward(w->tail, w->x, batch, c->method->bn);
+	score_batch(out, rows, d->y, d->select, batch, f->n_classes, r);
+	if (c->hooks && c->hooks->scored)
+		c->hooks->scored(c->hooks->ctx, t, rows, out, batch,
+				 f->n_classes);
+	if (!c->method->adapts)
+		return 0;
+	return adapt_batch(w, c, out, batch, f->n_classes);
+}
+
 /* Streams one task through the model; 0, or -1 on a read failure. */
 static int run_task(struct workspace *w, struct features *f,
 		    const struct run_config *c, int t,
 		    struct task_result *r)
 {
-	const struct task_info *task = &f->tasks[t];
-	int32_t *rows = xmalloc((size_t)task->n * sizeof(*rows));
-	unsigned char *select = xmalloc((size_t)task->n);
-	float *x = NULL;
-	int32_t *y = NULL;
-	long n, batches = 0;
+	long max = c->hooks && c->hooks->max_batches ?
+		   c->hooks->max_batches : LONG_MAX;
+	long batches = 0;
 	double loss_sum = 0;
+	struct task_data d;
 
-	if (features_load_task(f, t, &x, &y)) {
-		free(rows);
-		free(select);
+	if (task_data_load(f, c, t, &d))
 		return -1;
-	}
-	selection_mask(task->name, select, task->n);
-	n = stream_rows(task, c, select, rows);
-	for (long start = 0; start < n; start += c->batch_size) {
-		int batch = (int)(n - start < c->batch_size ?
-				  n - start : c->batch_size);
-		const real *out;
+	for (long start = 0; start < d.n_stream && batches < max;
+	     start += c->batch_size) {
+		long left = d.n_stream - start;
+		int batch = left < c->batch_size ? (int)left : c->batch_size;
+		double loss = step_batch(w, f, c, t, &d, start, batch, r);
 
-		/* Gather the batch's rows in stream order. */
-		for (int b = 0; b < batch; b++)
-			for (int j = 0; j < f->dim; j++)
-				w->x[(size_t)b * f->dim + j] = (real)
-					x[(size_t)rows[start + b] * f->dim + j];
-
-		/* Predict first: these predictions are the ones scored. */
-		out = tail_forward(w->tail, w->x, batch, c->method->bn);
-		score_batch(out, rows + start, y, select, batch, f->n_classes,
-			    r);
 		batches++;
-		if (!c->method->adapts)
-			continue;
-
-		/* Then adapt on the same batch. */
-		double loss = adapt_batch(w, c, out, batch, f->n_classes);
-
 		if (isnan(loss)) {
 			r->diverged_batch = batches;
 			break;
@@ -245,10 +295,7 @@ static int run_task(struct workspace *w, struct features *f,
 		loss_sum += loss;
 	}
 	r->loss = batches ? loss_sum / (double)batches : 0;
-	free(rows);
-	free(select);
-	free(x);
-	free(y);
+	task_data_free(&d);
 	return 0;
 }
 
@@ -262,6 +309,12 @@ void task_results_free(struct task_result *results, int n)
 
 int run_execute(struct features *f, const struct run_config *c,
 		struct task_result *results)
+{
+	return run_execute_model(f, c, results, NULL);
+}
+
+int run_execute_model(struct features *f, const struct run_config *c,
+		      struct task_result *results, struct tail_spec *model)
 {
 	struct workspace w;
 	int diverged = 0;
@@ -287,6 +340,8 @@ int run_execute(struct features *f, const struct run_config *c,
 		diverged = results[i].diverged_batch != 0 &&
 			   c->protocol != PROTOCOL_SINGLE;
 	}
+	if (model)
+		tail_store(w.tail, model);
 	workspace_free(&w);
 	return 0;
 }

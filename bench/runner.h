@@ -31,6 +31,19 @@ const char *protocol_name(enum protocol p);
 /* The share of every task held out as the selection split. */
 #define SELECTION_FRACTION 0.2
 
+/*
+ * Optional observers of a run, for "dembench adapt" and the benchmarks:
+ * scored() sees every batch's rows (indices into the task) and its
+ * pre-update outputs [batch x classes]; max_batches > 0 stops each
+ * task after that many batches.
+ */
+struct run_hooks {
+	void (*scored)(void *ctx, int task, const int32_t *rows,
+		       const real *out, int batch, int classes);
+	void *ctx;
+	long max_batches;
+};
+
 struct run_config {
 	const struct method *method;
 	double tunables[METHOD_MAX_TUNABLES];
@@ -42,6 +55,7 @@ struct run_config {
 	int n_tasks;
 	const int *tasks;	/* indices into the feature file, in order */
 	int selection_only;	/* stream only the selection split */
+	const struct run_hooks *hooks;	/* NULL for none */
 };
 
 struct task_result {
@@ -63,6 +77,13 @@ struct task_result {
  */
 int run_execute(struct features *f, const struct run_config *c,
 		struct task_result *results);
+
+/*
+ * As run_execute(), and then copies the adapted parameters into model
+ * (a copy of f->model's shapes) when model is not NULL.
+ */
+int run_execute_model(struct features *f, const struct run_config *c,
+		      struct task_result *results, struct tail_spec *model);
 
 /* Frees the arrays of n task results. */
 void task_results_free(struct task_result *results, int n);
