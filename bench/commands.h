@@ -6,6 +6,7 @@
 #ifndef DEMBENCH_COMMANDS_H
 #define DEMBENCH_COMMANDS_H
 
+int cmd_adapt(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_one(int argc, char **argv);

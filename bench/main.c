@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "adapt", cmd_adapt, "one run on a feature file, outside a suite" },
 	{ "grad", cmd_grad, "a method's loss and gradient on CSV logits" },
 	{ "gradcheck", cmd_gradcheck, "check gradients by finite differences" },
 	{ "inspect", cmd_inspect, "validate a feature file and describe it" },

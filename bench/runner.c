@@ -261,7 +261,7 @@ static double step_batch(struct workspace *w, struct features *f,
 	out = tail_forward(w->tail, w->x, batch, c->method->bn);
 	score_batch(out, rows, d->y, d->select, batch, f->n_classes, r);
 	if (c->hooks && c->hooks->scored)
-		c->hooks->scored(c->hooks->ctx, t, rows, out, batch,
+		c->hooks->scored(c->hooks->ctx, t, rows, d->y, out, batch,
 				 f->n_classes);
 	if (!c->method->adapts)
 		return 0;

@@ -33,13 +33,14 @@ const char *protocol_name(enum protocol p);
 
 /*
  * Optional observers of a run, for "dembench adapt" and the benchmarks:
- * scored() sees every batch's rows (indices into the task) and its
- * pre-update outputs [batch x classes]; max_batches > 0 stops each
- * task after that many batches.
+ * scored() sees every batch's rows (indices into the task), the task's
+ * labels [n] and the batch's pre-update outputs [batch x classes];
+ * max_batches > 0 stops each task after that many batches.
  */
 struct run_hooks {
 	void (*scored)(void *ctx, int task, const int32_t *rows,
-		       const real *out, int batch, int classes);
+		       const int32_t *labels, const real *out, int batch,
+		       int classes);
 	void *ctx;
 	long max_batches;
 };

@@ -60,7 +60,7 @@ char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
  * Writes a file atomically: the content goes to PATH.tmp.PID, is
  * flushed and fsync'ed, then renamed over PATH, and the directory is
  * fsync'ed.  A reader sees the old file or the whole new one, never a
- * part.  atomic_open() returns NULL with err_set() on failure;
+ * part.  atomic_open() returns -1 with err_set() on failure;
  * atomic_commit() returns 0, or -1 with err_set() after removing the
  * temporary file (a full disk is reported here); atomic_abort() removes
  * it without touching PATH.

@@ -38,6 +38,7 @@ struct features_writer {
 	char **names;		/* tasks in write order, for the order attr */
 	int n_tasks;
 	int is_logits;		/* of the tasks written so far */
+	int model_only;		/* a model file: no tasks, bias layers */
 };
 
 
@@ -181,8 +182,9 @@ static herr_t write_floats(hid_t loc, const char *name, int rank,
 
 /* ---- file ---- */
 
-struct features_writer *features_writer_create(const char *path,
-					       const char *description)
+static struct features_writer *writer_create(const char *path,
+					     const char *format,
+					     const char *description)
 {
 	struct features_writer *w = xcalloc(1, sizeof(*w));
 	hid_t root;
@@ -200,7 +202,7 @@ struct features_writer *features_writer_create(const char *path,
 		return NULL;
 	}
 	root = w->file;
-	if (attr_string(root, "format", FEATURES_FORMAT) < 0 ||
+	if (attr_string(root, "format", format) < 0 ||
 	    attr_int(root, "version", FEATURES_VERSION) < 0 ||
 	    (description && attr_string(root, "description",
 					description) < 0)) {
@@ -209,6 +211,12 @@ struct features_writer *features_writer_create(const char *path,
 		return NULL;
 	}
 	return w;
+}
+
+struct features_writer *features_writer_create(const char *path,
+					       const char *description)
+{
+	return writer_create(path, FEATURES_FORMAT, description);
 }
 
 int features_writer_classes(struct features_writer *w, char **names, int n)
@@ -257,7 +265,7 @@ static herr_t write_linear(hid_t group, const struct layer_spec *l)
 	return write_floats(group, "bias", 1, bdims, 0, l->bias);
 }
 
-/* Writes /model/layer_i from l; a bias layer has no place in a file. */
+/* Writes /model/layer_i from l. */
 static int write_layer(struct features_writer *w, hid_t model, int i,
 		       const struct layer_spec *l)
 {
@@ -273,6 +281,11 @@ static int write_layer(struct features_writer *w, hid_t model, int i,
 		rc = write_batchnorm(group, l);
 	else if (rc >= 0 && l->kind == LAYER_LINEAR)
 		rc = write_linear(group, l);
+	else if (rc >= 0 && l->kind == LAYER_BIAS) {
+		hsize_t dims[1] = { (hsize_t)l->out };
+
+		rc = write_floats(group, "bias", 1, dims, 0, l->bias);
+	}
 	if (group >= 0)
 		H5Gclose(group);
 	if (rc >= 0)
@@ -283,7 +296,10 @@ static int write_layer(struct features_writer *w, hid_t model, int i,
 	return -1;
 }
 
-/* Checks that spec has no bias layer and every array it needs. */
+/*
+ * Checks that spec has every array it needs, and no bias layer unless
+ * this is a model file: a feature file of logits implies its bias.
+ */
 static int check_spec(const struct features_writer *w,
 		      const struct tail_spec *spec)
 {
@@ -292,7 +308,7 @@ static int check_spec(const struct features_writer *w,
 		int ok = 1;
 
 		if (l->kind == LAYER_BIAS)
-			ok = 0;
+			ok = w->model_only && l->bias;
 		else if (l->kind == LAYER_BATCHNORM)
 			ok = l->running_mean && l->running_var && l->weight &&
 			     l->bias;
@@ -318,7 +334,8 @@ int features_writer_model(struct features_writer *w,
 	int rc = 0;
 
 	/* the model of a logits file is implied and not stored */
-	if (spec->n_layers == 1 && spec->layers[0].kind == LAYER_BIAS)
+	if (!w->model_only && spec->n_layers == 1 &&
+	    spec->layers[0].kind == LAYER_BIAS)
 		return 0;
 	if (check_spec(w, spec) < 0)
 		return -1;
@@ -460,19 +477,21 @@ int features_writer_close(struct features_writer *w)
 {
 	herr_t rc;
 
-	if (w->n_tasks == 0) {
+	if (w->n_tasks == 0 && !w->model_only) {
 		err_set("%s: no task written, expected at least one "
 			"(features_writer_task)", w->tmp);
 		features_writer_abort(w);
 		return -1;
 	}
-	if (attr_strings(w->tasks, "order", (const char *const *)w->names,
+	if (w->n_tasks > 0 &&
+	    attr_strings(w->tasks, "order", (const char *const *)w->names,
 			 w->n_tasks) < 0) {
 		write_failed(w, "/tasks attribute order");
 		features_writer_abort(w);
 		return -1;
 	}
-	H5Gclose(w->tasks);
+	if (w->tasks >= 0)
+		H5Gclose(w->tasks);
 	w->tasks = H5I_INVALID_HID;
 	rc = H5Fclose(w->file);
 	w->file = H5I_INVALID_HID;
@@ -498,4 +517,21 @@ void features_writer_abort(struct features_writer *w)
 		H5Fclose(w->file);
 	unlink(w->tmp);
 	writer_free(w);
+}
+
+int model_file_write(const char *path, const struct tail_spec *model,
+		     char **classes, int n_classes, const char *description)
+{
+	struct features_writer *w = writer_create(path, MODEL_FORMAT,
+						  description);
+
+	if (!w)
+		return -1;
+	w->model_only = 1;
+	if ((classes && features_writer_classes(w, classes, n_classes)) ||
+	    features_writer_model(w, model)) {
+		features_writer_abort(w);
+		return -1;
+	}
+	return features_writer_close(w);
 }

@@ -46,4 +46,17 @@ int features_writer_close(struct features_writer *w);
 /* Closes and removes the temporary file. */
 void features_writer_abort(struct features_writer *w);
 
+/* The format attribute of a model file. */
+#define MODEL_FORMAT "dembench-model"
+
+/*
+ * Writes a model file: the root attributes with format MODEL_FORMAT,
+ * /classes when classes is not NULL, and /model laid out as in a
+ * feature file, where the bias of a logits file is a layer of type
+ * "bias".  "dembench adapt --save-model" writes the adapted tail so.
+ * Atomic like a feature file; 0, or -1 with err_set().
+ */
+int model_file_write(const char *path, const struct tail_spec *model,
+		     char **classes, int n_classes, const char *description);
+
 #endif
