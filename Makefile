@@ -31,7 +31,10 @@ SAN_FLAGS = $(if $(SANITIZE),$(SANITIZERS))
 # crash inside it must stay a signal for the probe (tests/damaged.sh).
 SAN_ENV = ASAN_OPTIONS=suppressions=$(CURDIR)/fuzz/asan.supp:handle_segv=0 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(CFLAGS) \
+# No code reads errno after a math function, and without errno GCC may
+# inline sqrt and call glibc's vector exp (bench/method.c).
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -fno-math-errno \
+	$(CFLAGS) \
 	$(SAN_FLAGS) -Ibench -Iloaders -Ibuild $(DEP_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
@@ -48,7 +51,7 @@ TESTS = $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
 TOOLS = $(patsubst tools/%.c,$(B)/%,$(wildcard tools/*.c))
 
-all: $(B)/dembench $(B)/fmnist-c $(TOOLS)
+all: $(B)/dembench $(B)/fmnist-c $(TOOLS) $(B)/roofline
 
 # Rebuild everything when the compiler or its flags change.
 $(B)/flags: FORCE
@@ -100,6 +103,10 @@ $(B)/fmnist-c: $(TOOL_FMNIST_SRC:%.c=$(B)/%.o) $(B)/libdembench.a
 
 # Single-file tools: tools/NAME.c becomes build/NAME.
 $(TOOLS): $(B)/%: $(B)/tools/%.o $(B)/libdembench.a
+	$(CC) $(ALL_LDFLAGS) $^ $(DEP_LIBS) -o $@
+
+# The benchmark's timer, run by "make bench".
+$(B)/roofline: $(B)/tools/perf/roofline.o $(B)/libdembench.a
 	$(CC) $(ALL_LDFLAGS) $^ $(DEP_LIBS) -o $@
 
 # Tests link the library; test_layers uses the double-precision tail.

@@ -77,17 +77,28 @@ double cadf_value(const double *z, const double *p, int classes)
 	return t;
 }
 
-double cadf_reward_l1(const double *z, int classes, double *work)
+/* The L1 norm of the CADF reward from a row's softmax p and T. */
+static double reward_l1(const double *z, const double *p, double t,
+			int classes)
 {
-	double t, delta = 0;
+	double delta = 0;
 
-	softmax_row(z, classes, work);
-	t = cadf_value(z, work, classes);
 	for (int i = 0; i < classes; i++)
-		delta += fabs(work[i] * (z[i] + t + 1));
+		delta += fabs(p[i] * (z[i] + t + 1));
 	return delta;
 }
 
+double cadf_reward_l1(const double *z, int classes, double *work)
+{
+	softmax_row(z, classes, work);
+	return reward_l1(z, work, cadf_value(z, work, classes), classes);
+}
+
+/*
+ * In a run the anchor is the logits themselves, so one softmax serves
+ * the loss, the gradient and delta; gradcheck perturbs the logits with
+ * the anchor fixed, and then delta needs the anchor's own softmax.
+ */
 double mec_loss_grad(const struct method_batch *b, double *grad,
 		     int normalise)
 {
@@ -99,12 +110,14 @@ double mec_loss_grad(const struct method_batch *b, double *grad,
 		const double *z = b->logits + (size_t)n * c;
 		const double *a = b->anchor + (size_t)n * c;
 		const double *m = mec_row(b->state, c, argmax_row(a, c));
-		double d = normalise ? cadf_reward_l1(a, c, tmp) : 1.0;
 		double *g = grad ? grad + (size_t)n * c : NULL;
-		double t, mz = 0;
+		double t, mz = 0, d = 1;
 
 		softmax_row(z, c, p);
 		t = cadf_value(z, p, c);
+		if (normalise)
+			d = a == z ? reward_l1(z, p, t, c) :
+				     cadf_reward_l1(a, c, tmp);
 		for (int i = 0; i < c; i++)
 			mz += m[i] * z[i];
 		total += (t + mz) / d;

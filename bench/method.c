@@ -119,6 +119,24 @@ void method_format_tunables(const struct method *m, const double *values,
 					 values[i]);
 }
 
+/*
+ * The exponentials of softmax_row() cost more than the rest of a
+ * method's loss.  glibc's libmvec has vector versions of exp (within
+ * 4 ulp, where the scalar one is within 1): declaring exp a SIMD
+ * function lets GCC call them from the loop, and target_clones builds
+ * the function for AVX-512, AVX2 and plain x86-64, chosen at load time.
+ * Measured at 2.6 ns per element against 7.0 for the scalar loop
+ * (C = 1000, AMD EPYC); see docs/performance.md.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((simd("notinbranch"))) double exp(double x);
+#define VECTOR_CLONES \
+	__attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+VECTOR_CLONES
 double softmax_row(const double *z, int classes, double *p)
 {
 	double max = z[0], sum = 0;
@@ -126,12 +144,12 @@ double softmax_row(const double *z, int classes, double *p)
 	for (int i = 1; i < classes; i++)
 		if (z[i] > max)
 			max = z[i];
-	for (int i = 0; i < classes; i++) {
-		p[i] = exp(z[i] - max);
-		sum += p[i];
-	}
 	for (int i = 0; i < classes; i++)
-		p[i] /= sum;
+		p[i] = exp(z[i] - max);
+	for (int i = 0; i < classes; i++)
+		sum += p[i];
+	for (int i = 0; i < classes; i++)
+		p[i] *= 1 / sum;
 	return max + log(sum);
 }
 

@@ -509,6 +509,33 @@ void tail_backward(struct tail *t, const real *dout)
 	}
 }
 
+int tail_gemms(const struct tail *t, int batch, int backward,
+	       struct gemm_shape *shapes)
+{
+	int count = 0, stop = lowest_adapted_layer(t);
+
+	for (int i = 0; i < t->n_layers; i++) {
+		const struct tail_layer *l = &t->layers[i];
+
+		if (l->kind == LAYER_LINEAR)
+			shapes[count++] = (struct gemm_shape){
+				0, 1, batch, l->out, l->in };
+	}
+	for (int i = t->n_layers - 1; backward && i >= stop; i--) {
+		const struct tail_layer *l = &t->layers[i];
+
+		if (l->kind != LAYER_LINEAR)
+			continue;
+		if (l->adapted)
+			shapes[count++] = (struct gemm_shape){
+				1, 0, l->out, l->in, batch };
+		if (i > stop)
+			shapes[count++] = (struct gemm_shape){
+				0, 0, batch, l->in, l->out };
+	}
+	return count;
+}
+
 void tail_update_running_stats(struct tail *t, double momentum)
 {
 	double unbias = t->batch > 1 ?

@@ -131,6 +131,21 @@ void tail_backward(struct tail *t, const real *dout);
  */
 void tail_update_running_stats(struct tail *t, double momentum);
 
+/* A matrix product C [m x n] = op(A) op(B) with inner dimension k. */
+struct gemm_shape {
+	int trans_a, trans_b;
+	int m, n, k;
+};
+
+/*
+ * Lists the matrix products that tail_forward() makes for batch rows,
+ * then, when backward is set, those of tail_backward(), in call order.
+ * shapes needs room for 3 per layer.  Returns the count.  For the
+ * benchmarks' roofline: the step's own products, timed alone.
+ */
+int tail_gemms(const struct tail *t, int batch, int backward,
+	       struct gemm_shape *shapes);
+
 /* Copies the working parameters into spec (same shapes), for saving. */
 void tail_store(const struct tail *t, struct tail_spec *spec);
 
