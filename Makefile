@@ -4,6 +4,7 @@
 #   make suite=NAME     run suites/NAME.ini and write its report
 #   make data           build data/fmnist-c.h5 (SEVERITIES="5" default)
 #   make deps           install the Debian packages dembench needs
+#   make bench          benchmarks; docs/performance.md
 #   make clean          remove build/
 # Switches: SANITIZE=1 (ASan + UBSan), CC, CFLAGS, JOBS.
 
@@ -190,3 +191,11 @@ fuzz: deps
 	done
 
 .PHONY: fuzz
+
+# Speed, memory and scaling against the roofline and PyTorch; writes the
+# table of docs/performance.md.  PyTorch comes in here only.
+bench: deps all
+	@sh tools/deps.sh python3-torch time bc
+	BENCH_COMMAND="make bench" sh tools/perf/bench.sh $(B)
+
+.PHONY: bench

@@ -268,19 +268,24 @@ static double step_batch(struct workspace *w, struct features *f,
 	return adapt_batch(w, c, out, batch, f->n_classes);
 }
 
-/* Streams one task through the model; 0, or -1 on a read failure. */
+/*
+ * Streams task t through the model, and has the next task (-1: none)
+ * read ahead meanwhile; 0, or -1 on a read failure.
+ */
 static int run_task(struct workspace *w, struct features *f,
-		    const struct run_config *c, int t,
+		    const struct run_config *c, int t, int next,
 		    struct task_result *r)
 {
 	long max = c->hooks && c->hooks->max_batches ?
 		   c->hooks->max_batches : LONG_MAX;
 	long batches = 0;
 	double loss_sum = 0;
+	struct prefetch *ahead;
 	struct task_data d;
 
 	if (task_data_load(f, c, t, &d))
 		return -1;
+	ahead = next >= 0 ? features_prefetch_start(f, next) : NULL;
 	for (long start = 0; start < d.n_stream && batches < max;
 	     start += c->batch_size) {
 		long left = d.n_stream - start;
@@ -294,6 +299,7 @@ static int run_task(struct workspace *w, struct features *f,
 		}
 		loss_sum += loss;
 	}
+	features_prefetch_stop(ahead);
 	r->loss = batches ? loss_sum / (double)batches : 0;
 	task_data_free(&d);
 	return 0;
@@ -330,9 +336,11 @@ int run_execute_model(struct features *f, const struct run_config *c,
 		return -1;
 	reset_model(&w, f, c);
 	for (int i = 0; i < c->n_tasks && !diverged; i++) {
+		int next = i + 1 < c->n_tasks ? c->tasks[i + 1] : -1;
+
 		if (i > 0 && c->protocol == PROTOCOL_SINGLE)
 			reset_model(&w, f, c);
-		if (run_task(&w, f, c, c->tasks[i], &results[i])) {
+		if (run_task(&w, f, c, c->tasks[i], next, &results[i])) {
 			workspace_free(&w);
 			return -1;
 		}

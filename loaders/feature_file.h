@@ -72,4 +72,15 @@ int features_load_task(struct features *f, int t, float **x, int32_t **y);
  */
 int features_check_task(struct features *f, int t);
 
+/*
+ * Starts reading task t's data in a background thread, so that the
+ * file's pages are in the kernel's page cache when features_load_task()
+ * reads it.  Best effort: returns NULL, having started nothing, for a
+ * compressed dataset or when a thread cannot start.  The caller makes
+ * no other HDF5 call on f until features_prefetch_stop(), which stops
+ * the thread, waits for it and frees p (NULL is allowed).
+ */
+struct prefetch *features_prefetch_start(struct features *f, int t);
+void features_prefetch_stop(struct prefetch *p);
+
 #endif

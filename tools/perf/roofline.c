@@ -277,6 +277,24 @@ static void measure(struct features *f, int t, const struct method *m,
 	fflush(stdout);
 }
 
+/* Bytes of the model's arrays, as float32 in the feature file. */
+static double model_bytes(const struct tail_spec *m)
+{
+	double floats = 0;
+
+	for (int i = 0; i < m->n_layers; i++) {
+		const struct layer_spec *l = &m->layers[i];
+
+		if (l->kind == LAYER_LINEAR)
+			floats += (double)l->out * l->in + l->out;
+		else if (l->kind == LAYER_BATCHNORM)
+			floats += 4.0 * l->in;
+		else if (l->kind == LAYER_BIAS)
+			floats += l->out;
+	}
+	return floats * sizeof(float);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -290,9 +308,11 @@ int main(int argc, char **argv)
 		die(3, "%s", err_msg());
 	if (o.task && (t = features_find_task(f, o.task)) < 0)
 		die(3, "%s: no task '%s'", o.path, o.task);
-	printf("file path=%s task=%s samples=%ld dim=%d classes=%d\n",
-	       o.path, f->tasks[t].name, f->tasks[t].n, f->dim,
-	       f->n_classes);
+	printf("file path=%s task=%s samples=%ld dim=%d classes=%d "
+	       "task_bytes=%.0f model_bytes=%.0f\n", o.path,
+	       f->tasks[t].name, f->tasks[t].n, f->dim, f->n_classes,
+	       (double)f->tasks[t].n * (f->dim + 1) * sizeof(float),
+	       model_bytes(&f->model));
 	for (int i = 0; i < o.n_methods; i++) {
 		const struct method *m = method_find(o.methods[i]);
 
