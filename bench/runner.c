@@ -73,6 +73,17 @@ static int workspace_init(struct workspace *w, struct features *f,
 	w->tail = tail_create(&f->model, c->batch_size, c->params);
 	if (!w->tail)
 		return -1;
+	if (m->adapts && w->tail->n_params == 0) {
+		/* else the method would quietly give the noadapt result */
+		err_set("%s: the tail has no %s parameters, so %s would adapt "
+			"nothing; set params to %s, or add a BatchNorm layer "
+			"to the tail (tools/export_features.py --add-bn)",
+			f->path, param_set_name(c->params), m->name,
+			c->params == PARAMS_BATCHNORM ? "linear or all" :
+			"batchnorm or all");
+		tail_free(w->tail);
+		return -1;
+	}
 	w->optim = optim_create(&c->optim, w->tail);
 	if (m->state_size)
 		w->state = xcalloc(1, m->state_size(f->n_classes));

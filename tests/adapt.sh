@@ -10,7 +10,7 @@ dembench=${DEMBENCH:-$build/dembench}
 python=/usr/bin/python3
 tmp=$(mktemp -d /tmp/dembench-adapt.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-plan 9
+plan 10
 
 "$build"/synth --out "$tmp/data.h5" --n 500 --tasks 2 >/dev/null
 $dembench adapt "$tmp/data.h5" em --lr 0.01 --momentum 0.9 \
@@ -69,5 +69,24 @@ $dembench adapt "$tmp/data.h5" em --predictions "$tmp/no/dir/p.csv" \
 [ $? -eq 1 ] && grep -q "$tmp/no/dir/p.csv" "$tmp/err" &&
 	[ ! -e "$tmp/no" ]
 ok $? "an unwritable predictions path is named, exit code 1"
+
+# A tail without BatchNorm under params = batchnorm adapts nothing.
+$python - "$tmp/nobn.h5" <<'PY'
+import sys, h5py, numpy as np
+rng = np.random.default_rng(1)
+f = h5py.File(sys.argv[1], "w")
+f.attrs["format"] = "dembench-features"
+f.attrs["version"] = 1
+lin = f.create_group("model/layer_0")
+lin.attrs["type"] = "linear"
+lin["weight"] = rng.normal(size=(3, 4)).astype("f4")
+lin["bias"] = np.zeros(3, "f4")
+f["tasks/a/features"] = rng.normal(size=(100, 4)).astype("f4")
+f["tasks/a/labels"] = np.zeros(100, "i8")
+PY
+$dembench adapt "$tmp/nobn.h5" em >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "no batchnorm parameters, so em would adapt nothing" \
+	"$tmp/err"
+ok $? "em on a tail without BatchNorm is refused, not run as noadapt"
 
 finish
