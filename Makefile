@@ -5,6 +5,7 @@
 #   make data           build data/fmnist-c.h5 (SEVERITIES="5" default)
 #   make deps           install the Debian packages dembench needs
 #   make bench          benchmarks; docs/performance.md
+#   make test-slurm     the sweep as Slurm job arrays on a local cluster
 #   make clean          remove build/
 # Switches: SANITIZE=1 (ASan + UBSan), CC, CFLAGS, JOBS.
 
@@ -198,4 +199,12 @@ bench: deps all
 	@sh tools/deps.sh python3-torch time bc
 	BENCH_COMMAND="make bench" sh tools/perf/bench.sh $(B)
 
-.PHONY: bench
+# A throwaway one-node Slurm cluster runs the smoke suite as job arrays
+# (tools/slurm/test-slurm.sh).  Needs root; installs slurm-wlm and munge.
+test-slurm: deps
+	@sh tools/deps.sh slurm-wlm munge
+	@$(MAKE) --no-print-directory $(B)/dembench $(B)/synth
+	BUILD=$(B) DEMBENCH=$(B)/dembench $(if $(SANITIZE),$(SAN_ENV)) \
+		prove -e '' tools/slurm/test-slurm.sh
+
+.PHONY: bench test-slurm
