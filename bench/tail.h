@@ -78,6 +78,7 @@ struct tail_layer {
 	real *running_mean, *running_var;
 	double eps;
 	real *output;			/* [max_batch x out] */
+	real *product;			/* linear: [out x max_batch] */
 	real *dinput;			/* [max_batch x in], gradient */
 	real *xhat;			/* bn: normalised input */
 	real *inv_std;			/* bn: 1 / sqrt(var + eps) */

@@ -168,6 +168,52 @@ static void linear_backward_matches(void **state)
 	check_stack(k, d, 1, BN_BATCH);
 }
 
+/* More outputs than rows: the product runs with the weights on the left. */
+static void wide_linear_backward_matches(void **state)
+{
+	enum layer_kind k[] = { LAYER_LINEAR };
+	int d[] = { 6, 2 * BATCH };
+
+	(void)state;
+	check_stack(k, d, 1, BN_BATCH);
+}
+
+/* Both layouts of the forward product give x W^T + b. */
+static void linear_forward_layouts(void **state)
+{
+	struct rng r;
+
+	(void)state;
+	rng_seed(&r, 5);
+	for (int out = BATCH - 2; out <= BATCH + 3; out += 5) {
+		struct tail_spec spec = { 1, NULL };
+		struct layer_spec *l;
+		real x[BATCH * 6];
+		const real *y;
+		struct tail *t;
+
+		spec.layers = xcalloc(1, sizeof(*spec.layers));
+		spec.layers[0] = random_layer(&r, LAYER_LINEAR, 6, out);
+		l = &spec.layers[0];
+		t = tail_create(&spec, BATCH, PARAMS_ALL);
+		for (int i = 0; i < BATCH * 6; i++)
+			x[i] = (real)rng_normal(&r);
+		y = tail_forward(t, x, BATCH, BN_BATCH);
+		for (int n = 0; n < BATCH; n++)
+			for (int j = 0; j < out; j++) {
+				double want = l->bias[j];
+
+				for (int k = 0; k < 6; k++)
+					want += x[n * 6 + k] *
+						(double)l->weight[j * 6 + k];
+				assert_true(fabs(y[n * out + j] - want) <
+					    1e-12);
+			}
+		tail_free(t);
+		tail_spec_free(&spec);
+	}
+}
+
 static void batchnorm_batch_stats_backward(void **state)
 {
 	enum layer_kind k[] = { LAYER_BATCHNORM, LAYER_LINEAR };
@@ -228,8 +274,8 @@ static void frozen_linear_gets_no_gradient(void **state)
 		w[i] = (real)rng_normal(&r);
 	objective(t, x, w, BN_BATCH);
 	tail_backward(t, w);
-	for (int i = 0; i < 12; i++)
-		assert_true(t->layers[1].dweight[i] == 0);
+	/* no buffer: the product dW is never computed, not even zeroed */
+	assert_null(t->layers[1].dweight);
 	tail_free(t);
 	tail_spec_free(&spec);
 }
@@ -265,6 +311,8 @@ int main(void)
 		cmocka_unit_test(batchnorm_running_stats_backward),
 		cmocka_unit_test(relu_backward_matches),
 		cmocka_unit_test(full_tail_backward),
+		cmocka_unit_test(wide_linear_backward_matches),
+		cmocka_unit_test(linear_forward_layouts),
 		cmocka_unit_test(frozen_linear_gets_no_gradient),
 		cmocka_unit_test(reset_restores_source),
 	};
