@@ -123,17 +123,14 @@ void method_format_tunables(const struct method *m, const double *values,
  * The exponentials of softmax_row() cost more than the rest of a
  * method's loss.  glibc's libmvec has vector versions of exp (within
  * 4 ulp, where the scalar one is within 1): declaring exp a SIMD
- * function lets GCC call them from the loop, and target_clones builds
- * the function for AVX-512, AVX2 and plain x86-64, chosen at load time.
- * Measured at 2.6 ns per element against 7.0 for the scalar loop
- * (C = 1000, AMD EPYC); see docs/performance.md.
+ * function lets GCC call them from the loop, with the vector width of
+ * each clone (real.h).  Each width has its own exp, so results may
+ * differ in the last bits between processors, as sgemm's do.  Measured
+ * at 2.6 ns per element against 7.0 for the scalar loop (C = 1000, AMD
+ * EPYC); see docs/performance.md.
  */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((simd("notinbranch"))) double exp(double x);
-#define VECTOR_CLONES \
-	__attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTOR_CLONES
 #endif
 
 VECTOR_CLONES

@@ -21,4 +21,19 @@ typedef float real;
 #define cblas_xgemv cblas_sgemv
 #endif
 
+/*
+ * Put before a function whose loops vectorise: GCC builds it for
+ * AVX-512, AVX2 and plain x86-64, and the program picks the widest the
+ * processor has when it loads.  dembench's default build targets plain
+ * x86-64, whose vectors hold four floats.  In ISO C mode GCC does not
+ * contract a * b + c into one rounding, and without -ffast-math it
+ * keeps each sum in source order, so the clones give equal results.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define VECTOR_CLONES \
+	__attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
 #endif

@@ -276,6 +276,7 @@ static int weights_left(const struct tail_layer *l, int batch)
 }
 
 /* y = x W^T + b. */
+VECTOR_CLONES
 static void linear_forward(struct tail_layer *l, const real *x, int batch)
 {
 	if (weights_left(l, batch)) {
@@ -303,6 +304,7 @@ static void linear_forward(struct tail_layer *l, const real *x, int batch)
 }
 
 /* Per-feature mean and biased variance of x [batch x d]. */
+VECTOR_CLONES
 static void batch_moments(const real *x, int batch, int d, real *mean,
 			  real *var)
 {
@@ -333,6 +335,7 @@ static void batch_moments(const real *x, int batch, int d, real *mean,
  * y = weight * xhat + bias with xhat = (x - mean) / sqrt(var + eps),
  * from the batch's own moments or from the running ones.
  */
+VECTOR_CLONES
 static void batchnorm_forward(struct tail_layer *l, const real *x,
 			      int batch, enum bn_mode mode)
 {
@@ -444,6 +447,7 @@ static void linear_backward(struct tail_layer *l, const real *x,
  *   dx = weight * inv_std / B * (B dy - sum(dy) - xhat sum(dy xhat));
  * with running statistics they are constants and dx = weight inv_std dy.
  */
+VECTOR_CLONES
 static void batchnorm_backward(struct tail_layer *l, const real *dy,
 			       int batch, enum bn_mode mode, int need_dx)
 {
