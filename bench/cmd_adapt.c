@@ -268,7 +268,7 @@ static struct features *open_checked(const char *path)
 
 	if (!path_exists(path))
 		die(EXIT_INPUT, "%s: no such feature file", path);
-	if (features_probe(path, 1) < 0)
+	if (features_probe(path, 1) < 1)
 		die(EXIT_INPUT, "%s", err_msg());
 	f = features_open(path);
 	if (!f)

@@ -102,11 +102,19 @@ static int parse_method_args(int argc, char **argv, int need_method,
 	while ((c = getopt_long(argc, argv, "s:h", options, NULL)) != -1) {
 		if (c == 'h')
 			return printf("%s", usage), -2;
-		if (c != 's' || n_sets == 64)
+		if (c != 's')
 			return fputs(usage, stderr), -1;
+		if (n_sets == 64) {
+			fputs("dembench: error: --set: more than 64 settings\n",
+			      stderr);
+			return -1;
+		}
 		sets[n_sets++] = optarg;
 	}
 	*m = NULL;
+	if (optind < argc - 1)
+		fprintf(stderr, "dembench: error: unexpected argument '%s'\n",
+			argv[optind + 1]);
 	if (optind < argc - 1 || (need_method && optind != argc - 1))
 		return fputs(usage, stderr), -1;
 	if (optind == argc - 1 && !(*m = method_find(argv[optind]))) {
@@ -114,8 +122,11 @@ static int parse_method_args(int argc, char **argv, int need_method,
 			"'dembench methods' lists them\n", argv[optind]);
 		return -1;
 	}
-	if (n_sets && !*m)
+	if (n_sets && !*m) {
+		fprintf(stderr, "dembench: error: --set %s: a METHOD is needed "
+			"to set its tunables\n", sets[0]);
 		return fputs(usage, stderr), -1;
+	}
 	if (*m)
 		method_defaults(*m, tunables);
 	for (int i = 0; i < n_sets; i++)

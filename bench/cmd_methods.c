@@ -21,7 +21,8 @@ int cmd_methods(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (argc > 1) {
-		fprintf(stderr, "usage: dembench methods\n");
+		fprintf(stderr, "dembench: error: methods: unexpected "
+			"argument '%s'\nusage: dembench methods\n", argv[1]);
 		return EXIT_USAGE;
 	}
 	for (int i = 0; method_registry[i]; i++) {

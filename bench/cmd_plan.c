@@ -9,6 +9,7 @@
  * plan lists the pending runs of the first phase that has any; run it
  * again once they are done (docs/scale-out.md).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -77,6 +78,11 @@ int cmd_plan(int argc, char **argv)
 	struct session *ss;
 
 	while ((c = getopt_long(argc, argv, "o:ah", options, NULL)) != -1) {
+		if (c == 'o' && !*optarg) {
+			fputs("dembench: error: --out: empty path; expected a "
+			      "results folder\n", stderr);
+			return EXIT_USAGE;
+		}
 		if (c == 'o')
 			out = optarg;
 		else if (c == 'a')
@@ -86,8 +92,14 @@ int cmd_plan(int argc, char **argv)
 		else
 			return usage(stderr), EXIT_USAGE;
 	}
-	if (optind != argc - 1 || n < 0 || !getcwd(cwd, sizeof(cwd)))
+	if (optind < argc - 1)
+		fprintf(stderr, "dembench: error: plan: unexpected argument "
+			"'%s'\n", argv[optind + 1]);
+	if (optind != argc - 1)
 		return usage(stderr), EXIT_USAGE;
+	if (n < 0 || !getcwd(cwd, sizeof(cwd)))
+		die(EXIT_FAILURE_RUN, "cannot find the current directory or "
+		    "the dembench binary: %s", strerror(errno));
 	exe[n] = '\0';
 	ss = session_open(argv[optind], out, &rc);
 	if (!ss)

@@ -16,7 +16,16 @@ int cmd_report(int argc, char **argv)
 		     "and the figures\nfrom the result files in DIR/runs.");
 		return EXIT_OK;
 	}
-	if (argc != 2) {
+	if (argc == 2 && argv[1][0] == '-')
+		fprintf(stderr, "dembench: error: report: unknown option "
+			"'%s'\n", argv[1]);
+	else if (argc == 2 && !argv[1][0])
+		fputs("dembench: error: report: empty DIR; expected a "
+		      "results folder\n", stderr);
+	else if (argc > 2)
+		fprintf(stderr, "dembench: error: report: unexpected argument "
+			"'%s'\n", argv[2]);
+	if (argc != 2 || argv[1][0] == '-' || !argv[1][0]) {
 		fprintf(stderr, "usage: dembench report DIR\n");
 		return EXIT_USAGE;
 	}

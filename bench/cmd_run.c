@@ -195,6 +195,17 @@ static int parse_jobs(const char *text)
 	return (int)n;
 }
 
+/*
+ * Rejects an empty --out: "" + "/runs" would put the results folder
+ * at the root of the file system.
+ */
+static const char *parse_out(const char *text)
+{
+	if (!*text)
+		die(EXIT_USAGE, "--out: empty path; expected a results folder");
+	return text;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -214,7 +225,7 @@ int cmd_run(int argc, char **argv)
 		if (c == 'j')
 			jobs = parse_jobs(optarg);
 		else if (c == 'o')
-			out = optarg;
+			out = parse_out(optarg);
 		else if (c == 'r')
 			only = optarg;
 		else if (c == 'h')
@@ -222,13 +233,16 @@ int cmd_run(int argc, char **argv)
 		else
 			return usage(stderr), EXIT_USAGE;
 	}
+	if (optind < argc - 1)
+		fprintf(stderr, "dembench: error: run: unexpected argument "
+			"'%s'\n", argv[optind + 1]);
 	if (optind != argc - 1)
 		return usage(stderr), EXIT_USAGE;
 	ss = session_open(argv[optind], out, &rc);
 	if (!ss)
 		return rc;
 	if (only && session_select(ss, only) < 0) {
-		fprintf(stderr, "dembench: error: %s\n", err_msg());
+		fprintf(stderr, "dembench: error: --only: %s\n", err_msg());
 		session_close(ss);
 		return EXIT_USAGE;
 	}

@@ -298,25 +298,57 @@ static int plan_gradual(struct session *ss)
 
 /*
  * Opens the data file in a probe process first, because HDF5 1.10 can
- * crash or hang on a damaged file (found by fuzzing).  Returns 0 unless
- * the probe crashed or hung.
+ * crash, hang or exhaust memory on a damaged file (found by fuzzing).
+ * Returns 0 if the file is valid or missing, else -1 with the error.
  */
 static int probe_features(struct session *ss)
 {
 	if (!path_exists(ss->suite->data))
 		return 0;
-	return features_probe(ss->suite->data, 0) < 0 ? -1 : 0;
+	return features_probe(ss->suite->data, 0) == 1 ? 0 : -1;
+}
+
+/*
+ * Returns the line of "key =" in [suite] of a suite file, or 0, for
+ * messages about values that are checked after the suite is parsed.
+ */
+static int suite_key_line(const char *path, const char *key)
+{
+	FILE *fp = fopen(path, "r");
+	char *text = NULL;
+	size_t cap = 0, len = strlen(key);
+	int line = 0, found = 0, in_suite = 0;
+
+	if (!fp)
+		return 0;
+	while (!found && getline(&text, &cap, fp) > 0) {
+		const char *s = text + strspn(text, " \t");
+
+		line++;
+		if (*s == '[')
+			in_suite = !strncmp(s, "[suite]", 7);
+		else if (in_suite && !strncmp(s, key, len))
+			found = s[len + strspn(s + len, " \t")] == '=';
+	}
+	free(text);
+	fclose(fp);
+	return found ? line : 0;
 }
 
 static int open_features(struct session *ss)
 {
 	const char *data = ss->suite->data;
+	int line;
+	char at[16] = "";
 
 	if (!path_exists(data)) {
-		err_set("%s: data file %s not found; build it with 'make "
-			"data' or fix 'data' in the suite (relative paths "
-			"are relative to the current directory)",
-			ss->suite->path, data);
+		line = suite_key_line(ss->suite->path, "data");
+		if (line)
+			snprintf(at, sizeof(at), ":%d", line);
+		err_set("%s%s: data: file %s not found; build it with "
+			"'make data' or fix 'data' in the suite (relative "
+			"paths are relative to the current directory)",
+			ss->suite->path, at, data);
 		return -1;
 	}
 	ss->features = features_open(data);
@@ -584,7 +616,7 @@ int session_select(struct session *ss, const char *id)
 	}
 	if (i < 0) {
 		if (added >= 0)
-			err_set("%s has no run %s, or not yet: runs of a "
+			err_set("%s has no run '%s', or not yet: runs of a "
 				"later phase (dem* searches and runs) exist "
 				"once the earlier ones are finished; 'dembench "
 				"plan' lists the runs that can start now",

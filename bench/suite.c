@@ -7,6 +7,7 @@
 #include <ini.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,16 +20,48 @@ static const char *const suite_keys[] = {
 	"params", "margin", NULL
 };
 
-/* A [method] section, kept until the methods list is known. */
+/*
+ * A suite as suite_load() allocates it: the public part first, so that
+ * a struct suite pointer from suite_load() points to a suite_file, and
+ * the lines that messages after parsing refer to.
+ */
+struct suite_file {
+	struct suite suite;
+	int tasks_line;		/* line of the 'tasks' key, 0 if absent */
+};
+
+/* The suite_file around a suite that suite_load() returned. */
+static struct suite_file *suite_file_of(const struct suite *s)
+{
+	return (struct suite_file *)((char *)s -
+				     offsetof(struct suite_file, suite));
+}
+
+/* One key of a [method] section, kept until the methods are known. */
 struct section {
 	char *name;
 	char *key;
 	char *value;
+	int line;
+};
+
+/*
+ * The suite file as inih reads it, through read_line(): the number of
+ * the line being parsed and its first characters, for messages.
+ */
+struct source {
+	FILE *fp;
+	int line;
+	int line_done;		/* the last chunk read ended a line */
+	char text[72];
 };
 
 struct parse {
+	struct suite_file *sf;
 	struct suite *s;
+	struct source in;
 	char error[1024];
+	int error_line;		/* line of an error found after parsing */
 	int n_sections;
 	struct section *sections;
 	unsigned seen;		/* bit per [suite] key already set */
@@ -46,17 +79,43 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Splits a comma-separated list in place; returns the item count. */
-static int split_list(char *value, char **items, int max)
+static int too_many_values(struct parse *p, const char *key)
+{
+	snprintf(p->error, sizeof(p->error), "%s: more than %d values; "
+		 "split the sweep into several suites", key, SUITE_MAX_LIST);
+	return -1;
+}
+
+/*
+ * Splits a comma-separated list in place into at most SUITE_MAX_LIST
+ * trimmed items.  Returns the count, or -1 with the message in
+ * p->error for an empty list, an empty item ("1,,2" or a trailing
+ * comma) or too many items.  expected describes a valid list.
+ */
+static int split_items(struct parse *p, const char *key, char *value,
+		       char **items, const char *expected)
 {
 	int n = 0;
-	char *save = NULL;
 
-	for (char *tok = strtok_r(value, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (n == max)
+	if (!*value) {
+		snprintf(p->error, sizeof(p->error), "%s: empty list; "
+			 "expected %s", key, expected);
+		return -1;
+	}
+	for (char *item = value, *comma; item; item = comma) {
+		comma = strchr(item, ',');
+		if (comma)
+			*comma++ = '\0';
+		if (n == SUITE_MAX_LIST)
+			return too_many_values(p, key);
+		items[n] = trim(item);
+		if (!*items[n]) {
+			snprintf(p->error, sizeof(p->error), "%s: empty item "
+				 "%d in the list; expected %s", key, n + 1,
+				 expected);
 			return -1;
-		items[n++] = trim(tok);
+		}
+		n++;
 	}
 	return n;
 }
@@ -94,6 +153,34 @@ static int parse_range(const char *text, double *values, int max)
 	return n;
 }
 
+#define NUMBERS_EXPECTED "numbers or ranges 'a .. b step s', separated " \
+	"by commas"
+
+/* Parses one item of a list of numbers; returns parse_range()'s codes. */
+static int parse_item(struct parse *p, const char *key, const char *item,
+		      double *values, int max)
+{
+	int got;
+
+	if (!strstr(item, "..")) {
+		if (max < 1)
+			return too_many_values(p, key);
+		if (!parse_double(item, values))
+			return 1;
+		snprintf(p->error, sizeof(p->error), "%s: invalid value '%s'; "
+			 "expected " NUMBERS_EXPECTED, key, item);
+		return -1;
+	}
+	got = parse_range(item, values, max);
+	if (got == -2)
+		return too_many_values(p, key);
+	if (got <= 0)
+		snprintf(p->error, sizeof(p->error), "%s: invalid value '%s'; "
+			 "expected a range 'a .. b step s' of finite numbers "
+			 "with a <= b and s > 0", key, item);
+	return got;
+}
+
 /*
  * Parses a list of numbers, each item a number or a range.  Returns
  * the count, or -1 with the message in p->error.
@@ -103,52 +190,39 @@ static int parse_numbers(struct parse *p, const char *key, const char *text,
 {
 	char *copy = xstrdup(text);
 	char *items[SUITE_MAX_LIST];
-	int n_items = split_list(copy, items, SUITE_MAX_LIST), n = 0;
+	int n_items = split_items(p, key, copy, items, NUMBERS_EXPECTED);
+	int n = 0;
 
-	if (n_items < 0) {
-		free(copy);
-		snprintf(p->error, sizeof(p->error), "%s: more than %d "
-			 "values; split the sweep into several suites", key,
-			 SUITE_MAX_LIST);
-		return -1;
-	}
 	for (int i = 0; i < n_items; i++) {
-		int range = strstr(items[i], "..") != NULL;
-		int got = range ? parse_range(items[i], values + n, max - n) :
-			(n < max && !parse_double(items[i], values + n));
+		int got = parse_item(p, key, items[i], values + n, max - n);
 
-		if (got <= 0 && (range ? got == -2 : n >= max)) {
-			snprintf(p->error, sizeof(p->error), "%s: more than %d "
-				 "values; split the sweep into several suites",
-				 key, SUITE_MAX_LIST);
-			free(copy);
-			return -1;
-		}
 		if (got <= 0) {
-			snprintf(p->error, sizeof(p->error),
-				 "%s: invalid value '%s'; expected numbers "
-				 "or ranges 'a .. b step s', separated by "
-				 "commas", key, items[i]);
-			free(copy);
-			return -1;
+			n_items = -1;
+			break;
 		}
 		n += got;
 	}
 	free(copy);
-	if (n_items <= 0) {
-		snprintf(p->error, sizeof(p->error), "%s: empty list", key);
-		return -1;
-	}
-	return n;
+	return n_items < 0 ? -1 : n;
 }
 
-static int has_duplicate(const double *v, int n)
+/*
+ * Returns the index of the first value that repeats an earlier one, or
+ * -1.  With as_id set, values are compared as run ids print them (%g,
+ * six significant digits), because two values that print alike would
+ * give two runs the same id and so the same result file.
+ */
+static int find_duplicate(const double *v, int n, int as_id)
 {
+	static char text[SUITE_MAX_LIST][32];
+
+	for (int i = 0; i < n && as_id; i++)
+		snprintf(text[i], sizeof(text[i]), "%g", v[i]);
 	for (int i = 0; i < n; i++)
-		for (int j = i + 1; j < n; j++)
-			if (v[i] == v[j])
-				return 1;
-	return 0;
+		for (int j = 0; j < i; j++)
+			if (v[i] == v[j] || (as_id && !strcmp(text[i], text[j])))
+				return i;
+	return -1;
 }
 
 /* Records a parse error; returns 0, which stops inih at this line. */
@@ -167,18 +241,19 @@ static int fail(struct parse *p, const char *fmt, ...)
 static int set_lrs(struct parse *p, const char *value)
 {
 	double v[SUITE_MAX_LIST];
-	int n = parse_numbers(p, "lrs", value, v, SUITE_MAX_LIST);
+	int n = parse_numbers(p, "lrs", value, v, SUITE_MAX_LIST), dup;
 	struct suite *s = p->s;
 
 	if (n < 0)
 		return 0;
 	for (int i = 0; i < n; i++)
 		if (!(v[i] > 0))
-			return fail(p, "lrs: invalid learning rate '%s'; "
-				    "expected a number > 0", value);
-	if (has_duplicate(v, n))
-		return fail(p, "lrs: '%s' lists a learning rate twice",
-			    value);
+			return fail(p, "lrs: invalid learning rate %g in '%s'; "
+				    "expected a number > 0", v[i], value);
+	if ((dup = find_duplicate(v, n, 1)) >= 0)
+		return fail(p, "lrs: '%s' lists a learning rate twice: %g; "
+			    "expected each learning rate once (run ids show "
+			    "6 significant digits)", value, v[dup]);
 	s->lrs = xmalloc((size_t)n * sizeof(double));
 	memcpy(s->lrs, v, (size_t)n * sizeof(double));
 	s->n_lrs = n;
@@ -188,17 +263,19 @@ static int set_lrs(struct parse *p, const char *value)
 static int set_seeds(struct parse *p, const char *value)
 {
 	double v[SUITE_MAX_LIST];
-	int n = parse_numbers(p, "seeds", value, v, SUITE_MAX_LIST);
+	int n = parse_numbers(p, "seeds", value, v, SUITE_MAX_LIST), dup;
 	struct suite *s = p->s;
 
 	if (n < 0)
 		return 0;
 	for (int i = 0; i < n; i++)
 		if (v[i] < 0 || v[i] != floor(v[i]) || v[i] > 1e15)
-			return fail(p, "seeds: invalid seed in '%s'; expected "
-				    "whole numbers >= 0", value);
-	if (has_duplicate(v, n))
-		return fail(p, "seeds: '%s' lists a seed twice", value);
+			return fail(p, "seeds: invalid seed %g in '%s'; "
+				    "expected whole numbers from 0 to 1e15",
+				    v[i], value);
+	if ((dup = find_duplicate(v, n, 0)) >= 0)
+		return fail(p, "seeds: '%s' lists a seed twice: %g; expected "
+			    "each seed once", value, v[dup]);
 	s->seeds = xmalloc((size_t)n * sizeof(uint64_t));
 	for (int i = 0; i < n; i++)
 		s->seeds[i] = (uint64_t)v[i];
@@ -209,12 +286,15 @@ static int set_seeds(struct parse *p, const char *value)
 static int set_protocols(struct parse *p, char *value)
 {
 	char *items[SUITE_MAX_LIST];
-	int n = split_list(value, items, SUITE_MAX_LIST);
+	int n = split_items(p, "protocols", value, items, "one or more of "
+			    "single, continual, gradual");
 	struct suite *s = p->s;
 
-	if (n <= 0 || n > PROTOCOL_COUNT)
-		return fail(p, "protocols: invalid list '%s'; expected one "
-			    "or more of single, continual, gradual", value);
+	if (n < 0)
+		return 0;
+	if (n > PROTOCOL_COUNT)
+		return fail(p, "protocols: %d items; expected each of single, "
+			    "continual and gradual at most once", n);
 	for (int i = 0; i < n; i++) {
 		int k = protocol_parse(items[i]);
 
@@ -270,11 +350,12 @@ static int set_method(struct suite_method *sm, const char *name)
 static int set_methods(struct parse *p, char *value)
 {
 	char *items[SUITE_MAX_LIST];
-	int n = split_list(value, items, SUITE_MAX_LIST);
+	int n = split_items(p, "methods", value, items, "method names, see "
+			    "'dembench methods'");
 	struct suite *s = p->s;
 
-	if (n <= 0)
-		return fail(p, "methods: empty list");
+	if (n < 0)
+		return 0;
 	s->methods = xcalloc((size_t)n, sizeof(*s->methods));
 	for (int i = 0; i < n; i++) {
 		struct suite_method *sm = &s->methods[i];
@@ -353,10 +434,13 @@ static int set_suite_key(struct parse *p, const char *name, char *value)
 	}
 	if (!strcmp(name, "tasks")) {
 		char *items[SUITE_MAX_LIST];
-		int n = split_list(value, items, SUITE_MAX_LIST);
+		int n = split_items(p, "tasks", value, items, "task names "
+				    "or shell globs, or no 'tasks' line for "
+				    "every task");
 
-		if (n <= 0)
-			return fail(p, "tasks: empty list");
+		if (n < 0)
+			return 0;
+		p->sf->tasks_line = p->in.line;
 		s->task_patterns = xcalloc((size_t)n, sizeof(char *));
 		for (int i = 0; i < n; i++)
 			s->task_patterns[i] = xstrdup(items[i]);
@@ -404,9 +488,13 @@ static int handle(void *user, const char *section, const char *name,
 		  const char *value)
 {
 	struct parse *p = user;
-	char *copy = xstrdup(value);
+	char *copy;
 	int ok, bit;
 
+	if (!*section)
+		return fail(p, "key '%s' comes before any section; expected "
+			    "it under [suite] or a method's section", name);
+	copy = xstrdup(value);
 	if (!strcmp(section, "suite")) {
 		bit = suite_key_index(name);
 		if (bit >= 0 && (p->seen & (1u << bit))) {
@@ -425,6 +513,7 @@ static int handle(void *user, const char *section, const char *name,
 	p->sections[p->n_sections].name = xstrdup(section);
 	p->sections[p->n_sections].key = xstrdup(name);
 	p->sections[p->n_sections].value = copy;
+	p->sections[p->n_sections].line = p->in.line;
 	p->n_sections++;
 	return 1;
 }
@@ -438,6 +527,20 @@ static struct suite_method *find_suite_method(struct suite *s,
 	return NULL;
 }
 
+/*
+ * Strips the "METHOD: " that method_check_tunable() puts before its
+ * message, since the section name already says which method it is.
+ */
+static const char *without_method_name(const struct method *m,
+				       const char *msg)
+{
+	size_t len = strlen(m->name);
+
+	if (!strncmp(msg, m->name, len) && !strncmp(msg + len, ": ", 2))
+		return msg + len + 2;
+	return msg;
+}
+
 /* Applies one key of a [method] section to that method's values. */
 static int apply_section(struct parse *p, const struct section *sec)
 {
@@ -445,9 +548,10 @@ static int apply_section(struct parse *p, const struct section *sec)
 	const struct method *m;
 	struct tunable_values *tv;
 	double v[SUITE_MAX_LIST], lr;
-	char known[256];
-	int k, n;
+	char known[256], key[160];
+	int k, n, dup;
 
+	p->error_line = sec->line;
 	if (!sm)
 		return fail(p, "section [%s] names no method of the suite; "
 			    "add it to 'methods' in [suite] or remove the "
@@ -469,12 +573,18 @@ static int apply_section(struct parse *p, const struct section *sec)
 			    sec->name, sec->key, sm->oracle ? ", search_lr" : "",
 			    m->n_tunables ? ", " : "", known);
 	}
-	n = parse_numbers(p, sec->key, sec->value, v, SUITE_MAX_LIST);
+	snprintf(key, sizeof(key), "[%s] %s", sec->name, sec->key);
+	n = parse_numbers(p, key, sec->value, v, SUITE_MAX_LIST);
 	if (n < 0)
 		return 0;
 	for (int i = 0; i < n; i++)
 		if (method_check_tunable(m, k, v[i]))
-			return fail(p, "[%s] %s", sec->name, err_msg());
+			return fail(p, "[%s] %s", sec->name,
+				    without_method_name(m, err_msg()));
+	if ((dup = find_duplicate(v, n, 1)) >= 0)
+		return fail(p, "%s: '%s' lists a value twice: %g; expected "
+			    "each value once (run ids show 6 significant "
+			    "digits)", key, sec->value, v[dup]);
 	tv = &sm->tunables[k];
 	free(tv->values);
 	tv->values = xmalloc((size_t)n * sizeof(double));
@@ -537,6 +647,7 @@ static int finish(struct parse *p)
 	for (int i = 0; i < p->n_sections; i++)
 		if (!apply_section(p, &p->sections[i]))
 			return 0;
+	p->error_line = 0;
 	for (int i = 0; i < s->n_methods; i++) {
 		const struct suite_method *sm = &s->methods[i];
 
@@ -581,23 +692,109 @@ static void free_sections(struct parse *p)
 	free(p->sections);
 }
 
-static int parse_file(struct parse *p, const char *path)
+/*
+ * Reads the next chunk of a line for inih, as fgets() does, and counts
+ * the lines.  inih calls the handler for a line before it reads the
+ * next one, so in->line is the line of the key being handled.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct source *in = stream;
+	size_t len;
+
+	if (!fgets(str, num, in->fp))
+		return NULL;
+	if (in->line_done) {
+		in->line++;
+		snprintf(in->text, sizeof(in->text), "%s", str);
+		in->text[strcspn(in->text, "\r\n")] = '\0';
+	}
+	len = strlen(str);
+	in->line_done = len > 0 && str[len - 1] == '\n';
+	return str;
+}
+
+/*
+ * Rejects a file that is not text, such as a feature file given in
+ * place of the suite: inih would report its first line as invalid.
+ */
+static int check_text(FILE *fp, const char *path)
+{
+	static const char hdf5_signature[8] = "\211HDF\r\n\032\n";
+	char head[8];
+	long column = 0;
+	int c, line = 1;
+
+	if (fread(head, 1, sizeof(head), fp) == sizeof(head) &&
+	    !memcmp(head, hdf5_signature, sizeof(head))) {
+		err_set("%s is an HDF5 file, not a suite file; name it in "
+			"'data =' of a suite (docs/suite-format.md), or run "
+			"'dembench inspect %s'", path, path);
+		return -1;
+	}
+	rewind(fp);
+	while ((c = getc(fp)) != EOF) {
+		column = c == '\n' ? 0 : column + 1;
+		line += c == '\n';
+		if (c == 0 || c == 0x7f ||
+		    (c < 0x20 && !strchr("\t\n\v\f\r", c))) {
+			err_set("%s:%d: byte 0x%02x at column %ld is not text; "
+				"expected a suite file in INI text "
+				"(docs/suite-format.md)", path, line, c, column);
+			return -1;
+		}
+	}
+	rewind(fp);
+	return 0;
+}
+
+/* Opens a suite file; NULL with err_set() if it cannot be one. */
+static FILE *open_suite_file(const char *path)
 {
 	FILE *fp = fopen(path, "r");
 	struct stat st;
-	int line;
 
-	if (fp && (fstat(fileno(fp), &st) || !S_ISREG(st.st_mode))) {
-		fclose(fp);
-		err_set("%s is not a regular file; expected a suite file "
-			"(INI, docs/suite-format.md)", path);
-		return -1;
-	}
 	if (!fp) {
 		err_set("cannot open suite file %s: %s", path,
 			strerror(errno));
-		return -1;
+		return NULL;
 	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode))
+		err_set("%s is a directory; expected a suite file (INI, "
+			"docs/suite-format.md)", path);
+	else if (fstat(fileno(fp), &st) || !S_ISREG(st.st_mode))
+		err_set("%s is not a regular file; expected a suite file "
+			"(INI, docs/suite-format.md)", path);
+	else if (check_text(fp, path) == 0)
+		return fp;
+	fclose(fp);
+	return NULL;
+}
+
+/* Records the message of a failed parse: line is inih's result. */
+static void parse_error(const struct parse *p, const char *path, int line)
+{
+	if (line < 0)
+		err_set("cannot read suite file %s", path);
+	else if (line > 0 && p->error[0])
+		err_set("%s:%d: %s", path, line, p->error);
+	else if (line > 0)
+		err_set("%s:%d: invalid line '%s'; expected 'key = value', "
+			"'[section]' or a comment starting with ';' or '#'",
+			path, line, p->in.line == line ? p->in.text : "");
+	else if (p->error_line)
+		err_set("%s:%d: %s", path, p->error_line, p->error);
+	else
+		err_set("%s: %s", path, p->error);
+}
+
+static int parse_file(struct parse *p, const char *path)
+{
+	FILE *fp = open_suite_file(path);
+	int line;
+
+	if (!fp)
+		return -1;
 	ini_allow_multiline = false;
 	ini_stop_on_first_error = true;
 
@@ -605,25 +802,23 @@ static int parse_file(struct parse *p, const char *path)
 	ini_use_stack = false;
 	ini_allow_realloc = true;
 	ini_max_line = 1 << 20;
-	line = ini_parse_file(fp, handle, p);
+	p->in.fp = fp;
+	p->in.line_done = 1;
+	line = ini_parse_stream(read_line, &p->in, handle, p);
 	fclose(fp);
 	if (line == 0 && finish(p))
 		return 0;
-	if (line > 0)
-		err_set("%s:%d: %s", path, line,
-			p->error[0] ? p->error :
-			"invalid line; expected 'key = value', '[section]' "
-			"or a comment starting with ';' or '#'");
-	else
-		err_set("%s: %s", path, p->error);
+	parse_error(p, path, line);
 	return -1;
 }
 
 struct suite *suite_load(const char *path)
 {
 	struct parse p = { 0 };
-	struct suite *s = xcalloc(1, sizeof(*s));
+	struct suite_file *sf = xcalloc(1, sizeof(*sf));
+	struct suite *s = &sf->suite;
 
+	p.sf = sf;
 	p.s = s;
 	s->path = xstrdup(path);
 	s->name = suite_name(path);
@@ -668,7 +863,7 @@ void suite_free(struct suite *s)
 	free(s->data);
 	free(s->name);
 	free(s->path);
-	free(s);
+	free(suite_file_of(s));
 }
 
 int suite_tasks(const struct suite *s, const struct features *f,
@@ -676,7 +871,11 @@ int suite_tasks(const struct suite *s, const struct features *f,
 {
 	int *out = xmalloc((size_t)f->n_tasks * sizeof(int));
 	int n = 0;
+	char line[16] = "";
 
+	if (suite_file_of(s)->tasks_line)
+		snprintf(line, sizeof(line), ":%d",
+			 suite_file_of(s)->tasks_line);
 	for (int k = 0; k < s->n_task_patterns; k++) {
 		int matched = 0;
 
@@ -684,9 +883,9 @@ int suite_tasks(const struct suite *s, const struct features *f,
 			if (!fnmatch(s->task_patterns[k], f->tasks[t].name, 0))
 				matched = 1;
 		if (!matched) {
-			err_set("%s: tasks: '%s' matches no task of %s; run "
-				"'dembench inspect %s' to list them",
-				s->path, s->task_patterns[k], f->path,
+			err_set("%s%s: tasks: '%s' matches no task of %s; "
+				"run 'dembench inspect %s' to list them",
+				s->path, line, s->task_patterns[k], f->path,
 				f->path);
 			free(out);
 			return -1;

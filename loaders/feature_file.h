@@ -49,8 +49,10 @@ void features_close(struct features *f);
  * Opens path in a child process first (and checks every task's values
  * when check_values is set), because HDF5 1.10 can crash or loop on a
  * damaged file.  Returns 1 if the child found the file valid, 0 if it
- * found an error (open it again to get the message), or -1 with
- * err_set() if the child crashed or took more than a minute to open.
+ * found an error, whose message the child passes back to err_msg() (do
+ * not open the file again for it: that would repeat the read the probe
+ * isolates), or -1 with err_set() if the child crashed, took more than
+ * a minute to open, or could not start.
  */
 int features_probe(const char *path, int check_values);
 

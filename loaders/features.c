@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -515,6 +518,78 @@ static int attr_float(const struct features *f, hid_t obj,
 
 /* ---- file, root attributes and classes ---- */
 
+/* The causes of a failed H5Fopen() found on HDF5's error stack. */
+struct open_failure {
+	int lock;		/* HDF5 could not take its file lock */
+	int write_flag;		/* the superblock marks the file as in use */
+};
+
+static herr_t find_open_failure(unsigned n, const H5E_error2_t *e,
+				void *data)
+{
+	struct open_failure *of = data;
+
+	(void)n;
+	if (e->min_num == H5E_CANTLOCKFILE)
+		of->lock = 1;
+	/* No error code of its own: match HDF5 1.10.8's message. */
+	if (e->desc && strstr(e->desc, "already open for write"))
+		of->write_flag = 1;
+	return 0;
+}
+
+/*
+ * Returns 1 unless the file system rejects flock(2) on path: the
+ * lock HDF5 failed to take then failed because another process holds
+ * it, or held it a moment ago.
+ */
+static int lock_held_elsewhere(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), in_use = 1;
+
+	if (fd < 0)
+		return 1;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		flock(fd, LOCK_UN);
+	else
+		in_use = errno == EWOULDBLOCK;
+	close(fd);
+	return in_use;
+}
+
+/*
+ * Explains an H5Fopen() failure caused by a writer, in place of HDF5's
+ * text; returns 0 if the failure has another cause.  HDF5 1.10 locks a
+ * file with flock(2) while it is open: a writer's exclusive lock makes
+ * a reader fail.  A file with a version 3 superblock (h5py's
+ * libver="latest", SWMR) is also flagged as open for writing until its
+ * writer closes it, so the flag stays when the writer dies.
+ */
+static int explain_writer(const struct features *f)
+{
+	struct open_failure of = { 0, 0 };
+
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_open_failure, &of);
+	if (of.lock && lock_held_elsewhere(f->path))
+		err_set("%s: another process has this file open for writing "
+			"(HDF5 file lock); wait until it has closed the file, "
+			"then run again", f->path);
+	else if (of.lock)
+		err_set("%s: cannot lock the file (HDF5: %s); the file system "
+			"does not support flock(2), so set "
+			"HDF5_USE_FILE_LOCKING=FALSE if no other process "
+			"writes the file", f->path, h5_reason());
+	else if (of.write_flag)
+		err_set("%s: HDF5 marks this file as open for writing: "
+			"another process is writing it (SWMR), or its writer "
+			"stopped before closing it; wait for the writer, or if "
+			"none is running, clear the mark with 'h5clear -s %s' "
+			"(package hdf5-tools) and check the file with "
+			"'dembench inspect --check %s'", f->path, f->path,
+			f->path);
+	return of.lock || of.write_flag;
+}
+
 static int open_file(struct features *f)
 {
 	struct stat st;
@@ -530,12 +605,12 @@ static int open_file(struct features *f)
 		return -1;
 	}
 	file = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-	if (file < 0) {
+	if (file < 0 && !explain_writer(f))
 		err_set("%s: not an HDF5 file or truncated (HDF5: %s); "
 			"rebuild or copy the file again", f->path,
 			h5_reason());
+	if (file < 0)
 		return -1;
-	}
 	f->hid = (long)file;
 	return 0;
 }
@@ -1492,31 +1567,73 @@ cleanup:
 /* Seconds a probe may take to open a feature file (metadata only). */
 #define PROBE_OPEN_SECONDS 60
 
-static NORETURN void probe_child(const char *path, int check_values)
+#if defined(__SANITIZE_ADDRESS__)
+#define ADDRESS_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ADDRESS_SANITIZER 1
+#endif
+#endif
+
+/*
+ * Limits the probe's address space to half of the physical memory.
+ * HDF5 1.10.8 allocates and fills what a damaged file's headers claim:
+ * a fuzzed 26 KB file made it take 20 GB for one variable-length
+ * string.  Under the cap its allocation fails and the probe reports
+ * an error.  Not under AddressSanitizer, which reserves terabytes of
+ * address space for its shadow memory.
+ */
+static void cap_probe_memory(void)
+{
+#ifndef ADDRESS_SANITIZER
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	struct rlimit rl;
+
+	if (pages <= 0 || page <= 0 || getrlimit(RLIMIT_AS, &rl) != 0)
+		return;
+	if (rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > (rlim_t)pages / 2 * (rlim_t)page)
+		rl.rlim_cur = (rlim_t)pages / 2 * (rlim_t)page;
+	setrlimit(RLIMIT_AS, &rl);
+#endif
+}
+
+/* Validates path and writes the error message, if any, to fd. */
+static NORETURN void probe_child(const char *path, int check_values, int fd)
 {
 	struct features *f;
 	int ok;
 
+	cap_probe_memory();
 	alarm(PROBE_OPEN_SECONDS);
 	f = features_open(path);
 	alarm(0);
 	ok = f != NULL;
 	for (int t = 0; ok && check_values && t < f->n_tasks; t++)
 		ok = features_check_task(f, t) == 0;
+	if (!ok && write(fd, err_msg(), strlen(err_msg())) < 0)
+		_exit(EXIT_FAILURE_RUN);
 	_exit(ok ? EXIT_OK : EXIT_INPUT);
 }
 
-int features_probe(const char *path, int check_values)
+/* Reads what the probe wrote to fd until it exits. */
+static void read_probe_message(int fd, char *buf, size_t size)
 {
-	pid_t pid;
-	int status;
+	size_t used = 0;
+	ssize_t got;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0)
-		probe_child(path, check_values);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return 0;
+	while (used < size - 1 &&
+	       (got = read(fd, buf + used, size - 1 - used)) != 0) {
+		if (got < 0 && errno != EINTR)
+			break;
+		used += got > 0 ? (size_t)got : 0;
+	}
+	buf[used] = '\0';
+}
+
+/* Turns the probe's exit status into features_probe()'s result. */
+static int probe_result(const char *path, int status, const char *message)
+{
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
 		err_set("%s: HDF5 did not finish reading this file's metadata "
 			"in %d s; the file is damaged: write it again", path,
@@ -1529,5 +1646,41 @@ int features_probe(const char *path, int check_values)
 			path, WTERMSIG(status));
 		return -1;
 	}
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 1;
+	if (*message)
+		err_set("%s", message);
+	else
+		err_set("%s: the process that checks the file failed (exit "
+			"code %d)", path, WEXITSTATUS(status));
+	return 0;
+}
+
+int features_probe(const char *path, int check_values)
+{
+	char message[2048];
+	int fds[2], status;
+	pid_t pid;
+
+	fflush(NULL);
+	if (pipe(fds) != 0) {
+		err_set("%s: cannot check the file in a child process: %s",
+			path, strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		probe_child(path, check_values, fds[1]);
+	}
+	close(fds[1]);
+	if (pid > 0)
+		read_probe_message(fds[0], message, sizeof(message));
+	close(fds[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+		err_set("%s: cannot check the file in a child process: %s",
+			path, strerror(errno));
+		return -1;
+	}
+	return probe_result(path, status, message);
 }
