@@ -51,6 +51,43 @@ void selection_mask(const char *task, unsigned char *mask, long n)
 	free(order);
 }
 
+/*
+ * A task's data, its selection split and its stream order, in buffers
+ * that a run keeps from one task to the next (features_read_task()).
+ */
+struct task_data {
+	float *x;		/* [n x dim] */
+	int32_t *y;		/* [n] */
+	unsigned char *select;	/* [n] */
+	int32_t *rows;		/* [n], the first n_stream are streamed */
+	long n_stream;
+	long cap;		/* samples the buffers hold */
+};
+
+/* Makes room for n samples; the old contents are not kept. */
+static void task_data_reserve(struct task_data *d, long n, int dim)
+{
+	if (n <= d->cap)
+		return;
+	free(d->x);
+	free(d->y);
+	free(d->select);
+	free(d->rows);
+	d->x = xmalloc((size_t)n * (size_t)dim * sizeof(*d->x));
+	d->y = xmalloc((size_t)n * sizeof(*d->y));
+	d->select = xmalloc((size_t)n);
+	d->rows = xmalloc((size_t)n * sizeof(*d->rows));
+	d->cap = n;
+}
+
+static void task_data_free(struct task_data *d)
+{
+	free(d->x);
+	free(d->y);
+	free(d->select);
+	free(d->rows);
+}
+
 /* Buffers reused by every batch, so that the loop does not allocate. */
 struct workspace {
 	struct tail *tail;
@@ -61,6 +98,7 @@ struct workspace {
 	double *grad;		/* [batch x classes] */
 	real *dout;		/* [batch x classes] */
 	double *work;
+	struct task_data data;	/* the current task */
 };
 
 static int workspace_init(struct workspace *w, struct features *f,
@@ -98,6 +136,7 @@ static int workspace_init(struct workspace *w, struct features *f,
 
 static void workspace_free(struct workspace *w)
 {
+	task_data_free(&w->data);
 	tail_free(w->tail);
 	optim_free(w->optim);
 	free(w->state);
@@ -208,37 +247,21 @@ static long stream_rows(const struct task_info *task,
 	return kept;
 }
 
-/* A task's data, its selection split and its stream order. */
-struct task_data {
-	float *x;		/* [n x dim] */
-	int32_t *y;		/* [n] */
-	unsigned char *select;	/* [n] */
-	int32_t *rows;		/* [n], the first n_stream are streamed */
-	long n_stream;
-};
-
 static int task_data_load(struct features *f, const struct run_config *c,
 			  int t, struct task_data *d)
 {
 	const struct task_info *task = &f->tasks[t];
 
-	memset(d, 0, sizeof(*d));
-	if (features_load_task(f, t, &d->x, &d->y))
+	if (!features_task_fits(f, t))
 		return -1;
-	d->rows = xmalloc((size_t)task->n * sizeof(*d->rows));
-	d->select = xmalloc((size_t)task->n);
+	task_data_reserve(d, task->n, f->dim);
+	if (features_read_task(f, t, d->x, d->y))
+		return -1;
 	selection_mask(task->name, d->select, task->n);
 	d->n_stream = stream_rows(task, c, d->select, d->rows);
 	return 0;
 }
 
-static void task_data_free(struct task_data *d)
-{
-	free(d->x);
-	free(d->y);
-	free(d->select);
-	free(d->rows);
-}
 
 /*
  * Copies the batch's rows, in stream order, into w->x.  The rows lie
@@ -322,17 +345,17 @@ static int run_task(struct workspace *w, struct features *f,
 		   c->hooks->max_batches : LONG_MAX;
 	long batches = 0;
 	double loss_sum = 0;
+	struct task_data *d = &w->data;
 	struct prefetch *ahead;
-	struct task_data d;
 
-	if (task_data_load(f, c, t, &d))
+	if (task_data_load(f, c, t, d))
 		return -1;
 	ahead = next >= 0 ? features_prefetch_start(f, next) : NULL;
-	for (long start = 0; start < d.n_stream && batches < max;
+	for (long start = 0; start < d->n_stream && batches < max;
 	     start += c->batch_size) {
-		long left = d.n_stream - start;
+		long left = d->n_stream - start;
 		int batch = left < c->batch_size ? (int)left : c->batch_size;
-		double loss = step_batch(w, f, c, t, &d, start, batch, r);
+		double loss = step_batch(w, f, c, t, d, start, batch, r);
 
 		batches++;
 		if (isnan(loss)) {
@@ -343,7 +366,6 @@ static int run_task(struct workspace *w, struct features *f,
 	}
 	features_prefetch_stop(ahead);
 	r->loss = batches ? loss_sum / (double)batches : 0;
-	task_data_free(&d);
 	return 0;
 }
 

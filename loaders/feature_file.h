@@ -67,6 +67,15 @@ int features_find_task(const struct features *f, const char *name);
 int features_load_task(struct features *f, int t, float **x, int32_t **y);
 
 /*
+ * As features_load_task(), into the caller's x [n x dim] and y [n], so
+ * that a run reuses one buffer for all its tasks: the kernel zeroes
+ * every page of a fresh allocation, 0.2 s or more for a task of
+ * ResNet-50 features.  features_task_fits() checks n x dim first.
+ */
+int features_read_task(struct features *f, int t, float *x, int32_t *y);
+int features_task_fits(const struct features *f, int t);
+
+/*
  * Reads task t through once and checks its values: no NaN or Inf in
  * the features or logits, every label in 0..n_classes-1.  The runner
  * calls it for every task of a suite before the first run starts.

@@ -1522,46 +1522,58 @@ int features_check_task(struct features *f, int t)
 	return rc;
 }
 
-int features_load_task(struct features *f, int t, float **x, int32_t **y)
+int features_read_task(struct features *f, int t, float *x, int32_t *y)
 {
 	struct task_data d;
-	float *xs = NULL;
-	int32_t *ys = NULL;
 	int rc = -1;
 
 	if (task_data_open(f, t, &d) < 0)
 		return -1;
-	if ((size_t)d.n > SIZE_MAX / sizeof(float) / (size_t)d.dim) {
-		fail(f, d.data_path, NULL, "%ld x %d values do not fit in "
-		     "memory", d.n, d.dim);
-		goto cleanup;
-	}
-	xs = xmalloc((size_t)d.n * (size_t)d.dim * sizeof(*xs));
-	ys = xmalloc((size_t)d.n * sizeof(*ys));
 	if (H5Dread(d.data, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-		    xs) < 0) {
+		    x) < 0) {
 		read_failed(f, d.data_path, 0, d.n);
 		goto cleanup;
 	}
-	if (scan_values(f, &d, xs, 0, d.n) < 0 ||
+	if (scan_values(f, &d, x, 0, d.n) < 0 ||
 	    check_label_range(f, &d) < 0)
 		goto cleanup;
 	/* every label is in 0..C-1 now, so int32 represents it exactly */
 	if (H5Dread(d.labels, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL,
-		    H5P_DEFAULT, ys) < 0) {
+		    H5P_DEFAULT, y) < 0) {
 		read_failed(f, d.labels_path, 0, d.n);
 		goto cleanup;
 	}
-	*x = xs;
-	*y = ys;
-	xs = NULL;
-	ys = NULL;
 	rc = 0;
 cleanup:
-	free(xs);
-	free(ys);
 	task_data_close(&d);
 	return rc;
+}
+
+int features_task_fits(const struct features *f, int t)
+{
+	if ((size_t)f->tasks[t].n <= SIZE_MAX / sizeof(float) /
+	    (size_t)f->dim)
+		return 1;
+	err_set("%s: /tasks/%s: %ld x %d values do not fit in memory",
+		f->path, f->tasks[t].name, f->tasks[t].n, f->dim);
+	return 0;
+}
+
+int features_load_task(struct features *f, int t, float **x, int32_t **y)
+{
+	long n = f->tasks[t].n;
+
+	if (!features_task_fits(f, t))
+		return -1;
+	*x = xmalloc((size_t)n * (size_t)f->dim * sizeof(**x));
+	*y = xmalloc((size_t)n * sizeof(**y));
+	if (features_read_task(f, t, *x, *y) == 0)
+		return 0;
+	free(*x);
+	free(*y);
+	*x = NULL;
+	*y = NULL;
+	return -1;
 }
 
 /* Seconds a probe may take to open a feature file (metadata only). */
