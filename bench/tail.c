@@ -331,11 +331,31 @@ static void batch_moments(const real *x, int batch, int d, real *mean,
 		var[j] /= (real)batch;
 }
 
+/* y = weight * xhat + bias for each row, xhat = (x - mean) * inv_std. */
+VECTOR_CLONES
+static void normalise_rows(const real *restrict x, int batch, int d,
+			   const real *restrict mean,
+			   const real *restrict inv_std,
+			   const real *restrict weight,
+			   const real *restrict bias, real *restrict xhat,
+			   real *restrict y)
+{
+	for (int n = 0; n < batch; n++) {
+		const real *row = x + (size_t)n * d;
+		real *xh = xhat + (size_t)n * d;
+		real *out = y + (size_t)n * d;
+
+		for (int j = 0; j < d; j++) {
+			xh[j] = (row[j] - mean[j]) * inv_std[j];
+			out[j] = weight[j] * xh[j] + bias[j];
+		}
+	}
+}
+
 /*
  * y = weight * xhat + bias with xhat = (x - mean) / sqrt(var + eps),
  * from the batch's own moments or from the running ones.
  */
-VECTOR_CLONES
 static void batchnorm_forward(struct tail_layer *l, const real *x,
 			      int batch, enum bn_mode mode)
 {
@@ -350,16 +370,8 @@ static void batchnorm_forward(struct tail_layer *l, const real *x,
 	}
 	for (int j = 0; j < d; j++)
 		l->inv_std[j] = (real)(1.0 / sqrt((double)var[j] + l->eps));
-	for (int n = 0; n < batch; n++) {
-		const real *row = x + (size_t)n * d;
-		real *xh = l->xhat + (size_t)n * d;
-		real *y = l->output + (size_t)n * d;
-
-		for (int j = 0; j < d; j++) {
-			xh[j] = (row[j] - mean[j]) * l->inv_std[j];
-			y[j] = l->weight[j] * xh[j] + l->bias[j];
-		}
-	}
+	normalise_rows(x, batch, d, mean, l->inv_std, l->weight, l->bias,
+		       l->xhat, l->output);
 }
 
 static void relu_forward(struct tail_layer *l, const real *restrict x,
@@ -447,23 +459,31 @@ static void linear_backward(struct tail_layer *l, const real *x,
  *   dx = weight * inv_std / B * (B dy - sum(dy) - xhat sum(dy xhat));
  * with running statistics they are constants and dx = weight inv_std dy.
  */
+/* Sums dy * xhat and dy over the batch into dweight and dbias. */
 VECTOR_CLONES
+static void affine_grads(const real *restrict dy,
+			 const real *restrict xhat, int batch, int d,
+			 real *restrict dweight, real *restrict dbias)
+{
+	memset(dweight, 0, (size_t)d * sizeof(real));
+	memset(dbias, 0, (size_t)d * sizeof(real));
+	for (int n = 0; n < batch; n++) {
+		const real *g = dy + (size_t)n * d;
+		const real *xh = xhat + (size_t)n * d;
+
+		for (int j = 0; j < d; j++) {
+			dweight[j] += g[j] * xh[j];
+			dbias[j] += g[j];
+		}
+	}
+}
+
 static void batchnorm_backward(struct tail_layer *l, const real *dy,
 			       int batch, enum bn_mode mode, int need_dx)
 {
 	int d = l->in;
 
-	memset(l->dweight, 0, (size_t)d * sizeof(real));
-	memset(l->dbias, 0, (size_t)d * sizeof(real));
-	for (int n = 0; n < batch; n++) {
-		const real *g = dy + (size_t)n * d;
-		const real *xh = l->xhat + (size_t)n * d;
-
-		for (int j = 0; j < d; j++) {
-			l->dweight[j] += g[j] * xh[j];
-			l->dbias[j] += g[j];
-		}
-	}
+	affine_grads(dy, l->xhat, batch, d, l->dweight, l->dbias);
 	if (!need_dx)
 		return;
 	for (int n = 0; n < batch; n++) {

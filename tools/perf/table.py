@@ -82,11 +82,16 @@ def roofline_rows(bench):
     return rows, ratios
 
 
-def dembench_rate(bench, shape, method, threads):
+def dembench_best(bench, shape, method, cores):
+    """Return dembench's best samples/s and BLAS threads within cores."""
+    best = None
     for r in records(f"{bench}/roofline-{shape}.txt", "run"):
-        if r["method"] == method and r["threads"] == str(threads):
-            return float(r["samples_per_s"])
-    return None
+        if r["method"] != method or int(r["threads"]) > cores:
+            continue
+        s = float(r["samples_per_s"])
+        if best is None or s > best[0]:
+            best = (s, r["threads"])
+    return best
 
 
 def torch_best(bench, shape, method, cores):
@@ -111,15 +116,16 @@ def torch_rows(bench):
     for shape in ("small", "large"):
         for method in ("em", "adadem"):
             for cores in (1, 2):
-                ours = dembench_rate(bench, shape, method, cores)
+                ours = dembench_best(bench, shape, method, cores)
                 best = torch_best(bench, shape, method, cores)
                 if ours is None or best is None:
                     continue
-                ratios[(shape, method, cores)] = ours / best[0]
+                ratios[(shape, method, cores)] = ours[0] / best[0]
                 rows.append(
-                    f"| {shape} | {method} | {cores} | {ours:,.0f} | "
-                    f"{best[0]:,.0f} (torch {best[1]}, OpenBLAS {best[2]}) "
-                    f"| {ours / best[0]:.2f}x |")
+                    f"| {shape} | {method} | {cores} | {ours[0]:,.0f} "
+                    f"(OpenBLAS {ours[1]}) | {best[0]:,.0f} (torch "
+                    f"{best[1]}, OpenBLAS {best[2]}) | "
+                    f"{ours[0] / best[0]:.2f}x |")
     return rows, ratios
 
 
@@ -189,8 +195,8 @@ def table(bench, cmd):
             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     out += roof_rows
     if torch_r:
-        out += ["", "dembench against PyTorch at the same core count "
-                "(PyTorch at its best thread setting):", "",
+        out += ["", "dembench against PyTorch at the same core count, "
+                "each at its best thread setting:", "",
                 "| shape | method | cores | dembench samples/s | "
                 "PyTorch samples/s | ratio |",
                 "| --- | --- | --- | ---: | ---: | ---: |"]
