@@ -345,10 +345,11 @@ static int open_features(struct session *ss)
 		line = suite_key_line(ss->suite->path, "data");
 		if (line)
 			snprintf(at, sizeof(at), ":%d", line);
-		err_set("%s%s: data: file %s not found; build it with "
-			"'make data' or fix 'data' in the suite (relative "
-			"paths are relative to the current directory)",
-			ss->suite->path, at, data);
+		err_set("%s%s: data: file %s not found; fix 'data' in the "
+			"suite (relative paths are relative to the current "
+			"directory)%s", ss->suite->path, at, data,
+			strstr(data, "fmnist-c.h5") ?
+			", or build Fashion-MNIST-C with 'make data'" : "");
 		return -1;
 	}
 	ss->features = features_open(data);
