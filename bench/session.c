@@ -356,6 +356,36 @@ static int open_features(struct session *ss)
 	return ss->features ? 0 : -1;
 }
 
+/*
+ * Refuses a suite whose methods adapt when the tail has none of the
+ * parameters the suite adapts: every run would fail the same way.
+ */
+static int check_adaptable(const struct session *ss)
+{
+	const struct suite *s = ss->suite;
+	struct tail *t;
+	int adapts = 0, n_params;
+
+	for (int i = 0; i < s->n_methods; i++)
+		adapts |= s->methods[i].method->adapts;
+	if (!adapts)
+		return 0;
+	t = tail_create(&ss->features->model, 2, s->params);
+	if (!t)
+		return -1;
+	n_params = t->n_params;
+	tail_free(t);
+	if (n_params)
+		return 0;
+	err_set("%s: params = %s, but the tail of %s has no such "
+		"parameters, so no method would adapt; set params to %s, or "
+		"add a BatchNorm layer to the tail (tools/export_features.py "
+		"--add-bn)", s->path, param_set_name(s->params),
+		ss->features->path, s->params == PARAMS_BATCHNORM ?
+		"linear or all" : "batchnorm or all");
+	return -1;
+}
+
 struct session *session_open(const char *suite_path, const char *out,
 			     int *rc)
 {
@@ -366,7 +396,8 @@ struct session *session_open(const char *suite_path, const char *out,
 	if (!ss->suite || probe_features(ss) || open_features(ss))
 		goto fail;
 	ss->n_tasks = suite_tasks(ss->suite, ss->features, &ss->tasks);
-	if (ss->n_tasks < 0 || check_tasks(ss) || plan_gradual(ss))
+	if (ss->n_tasks < 0 || check_adaptable(ss) || check_tasks(ss) ||
+	    plan_gradual(ss))
 		goto fail;
 	ss->n_runs = suite_expand(ss->suite, &ss->runs);
 	ss->dir = out ? xstrdup(out) :

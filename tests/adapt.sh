@@ -10,7 +10,7 @@ dembench=${DEMBENCH:-$build/dembench}
 python=/usr/bin/python3
 tmp=$(mktemp -d /tmp/dembench-adapt.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-plan 10
+plan 11
 
 "$build"/synth --out "$tmp/data.h5" --n 500 --tasks 2 >/dev/null
 $dembench adapt "$tmp/data.h5" em --lr 0.01 --momentum 0.9 \
@@ -88,5 +88,11 @@ $dembench adapt "$tmp/nobn.h5" em >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "no batchnorm parameters, so em would adapt nothing" \
 	"$tmp/err"
 ok $? "em on a tail without BatchNorm is refused, not run as noadapt"
+printf '[suite]\ndata = %s\nmethods = noadapt, em\nlrs = 0.01\n' \
+	"$tmp/nobn.h5" > "$tmp/nobn.ini"
+$dembench run "$tmp/nobn.ini" --out "$tmp/nobn-out" 2>"$tmp/err"
+[ $? -eq 3 ] && grep -q "params = batchnorm, but the tail" "$tmp/err" &&
+	[ ! -e "$tmp/nobn-out" ]
+ok $? "a suite that would adapt nothing is refused before any run"
 
 finish
