@@ -261,16 +261,41 @@ static void log_batch(void *ctx, int task, const int32_t *rows,
 	}
 }
 
-/* Opens path and checks the tasks to stream; NULL after a message. */
-static struct features *open_checked(const char *path)
+/* The probe's check: the values of the tasks to stream. */
+static int check_named_tasks(struct features *f, void *ctx)
+{
+	const struct adapt_args *a = ctx;
+
+	if (!a->n_tasks)
+		return features_check_all(f, NULL);
+	for (int i = 0; i < a->n_tasks; i++) {
+		int t = features_find_task(f, a->tasks[i]);
+
+		if (t < 0) {
+			err_set("%s: no task '%s'; 'dembench inspect %s' "
+				"lists the tasks", f->path, a->tasks[i],
+				f->path);
+			return -1;
+		}
+		if (features_check_task(f, t))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Opens path once the probe has checked it and the tasks to stream;
+ * exits with a message otherwise.
+ */
+static struct features *open_checked(const struct adapt_args *a)
 {
 	struct features *f;
 
-	if (!path_exists(path))
-		die(EXIT_INPUT, "%s: no such feature file", path);
-	if (features_probe(path, 1) < 1)
+	if (!path_exists(a->path))
+		die(EXIT_INPUT, "%s: no such feature file", a->path);
+	if (features_probe(a->path, check_named_tasks, (void *)a) < 1)
 		die(EXIT_INPUT, "%s", err_msg());
-	f = features_open(path);
+	f = features_open(a->path);
 	if (!f)
 		die(EXIT_INPUT, "%s", err_msg());
 	return f;
@@ -281,16 +306,9 @@ static void resolve_tasks(struct adapt_args *a, struct features *f,
 			  int *indices)
 {
 	a->c.n_tasks = a->n_tasks ? a->n_tasks : f->n_tasks;
-	for (int i = 0; i < a->c.n_tasks; i++) {
+	for (int i = 0; i < a->c.n_tasks; i++)
 		indices[i] = a->n_tasks ? features_find_task(f, a->tasks[i])
 					: i;
-		if (indices[i] < 0)
-			die(EXIT_INPUT, "%s: no task '%s'; 'dembench inspect "
-			    "%s' lists the tasks", f->path, a->tasks[i],
-			    f->path);
-		if (features_check_task(f, indices[i]))
-			die(EXIT_INPUT, "%s", err_msg());
-	}
 	a->c.tasks = indices;
 }
 
@@ -343,7 +361,7 @@ int cmd_adapt(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	f = open_checked(a.path);
+	f = open_checked(&a);
 	indices = xmalloc((size_t)(a.n_tasks ? a.n_tasks : f->n_tasks) *
 			  sizeof(int));
 	resolve_tasks(&a, f, indices);

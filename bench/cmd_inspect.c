@@ -174,7 +174,8 @@ int cmd_inspect(int argc, char **argv)
 	}
 	/* The probe validates the file, and its values with --check, in a
 	 * child process; this one opens the file only once it is valid. */
-	f = features_probe(path, check) == 1 ? features_open(path) : NULL;
+	f = features_probe(path, check ? features_check_all : NULL, NULL) == 1 ?
+	    features_open(path) : NULL;
 	if (!f) {
 		fprintf(stderr, "dembench: error: %s\n", err_msg());
 		return EXIT_INPUT;

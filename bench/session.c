@@ -225,12 +225,17 @@ static void warn_caveats(const struct suite *s)
 }
 
 /* Checks every selected task's values once, before any run starts. */
-static int check_tasks(struct session *ss)
+/* The probe's check: the values of every task the suite selects. */
+static int check_suite_tasks(struct features *f, void *ctx)
 {
-	for (int i = 0; i < ss->n_tasks; i++)
-		if (features_check_task(ss->features, ss->tasks[i]))
-			return -1;
-	return 0;
+	const struct suite *s = ctx;
+	int *tasks, n = suite_tasks(s, f, &tasks), rc = n < 0 ? -1 : 0;
+
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = features_check_task(f, tasks[i]);
+	if (n >= 0)
+		free(tasks);
+	return rc;
 }
 
 static int uses_gradual(const struct suite *s)
@@ -305,7 +310,8 @@ static int probe_features(struct session *ss)
 {
 	if (!path_exists(ss->suite->data))
 		return 0;
-	return features_probe(ss->suite->data, 0) == 1 ? 0 : -1;
+	return features_probe(ss->suite->data, check_suite_tasks,
+			      ss->suite) == 1 ? 0 : -1;
 }
 
 /*
@@ -396,8 +402,7 @@ struct session *session_open(const char *suite_path, const char *out,
 	if (!ss->suite || probe_features(ss) || open_features(ss))
 		goto fail;
 	ss->n_tasks = suite_tasks(ss->suite, ss->features, &ss->tasks);
-	if (ss->n_tasks < 0 || check_adaptable(ss) || check_tasks(ss) ||
-	    plan_gradual(ss))
+	if (ss->n_tasks < 0 || check_adaptable(ss) || plan_gradual(ss))
 		goto fail;
 	ss->n_runs = suite_expand(ss->suite, &ss->runs);
 	ss->dir = out ? xstrdup(out) :

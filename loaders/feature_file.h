@@ -45,16 +45,22 @@ struct features {
 struct features *features_open(const char *path);
 void features_close(struct features *f);
 
+/* A check of an open file's values: 0, or -1 with err_set(). */
+typedef int (*features_check_fn)(struct features *f, void *ctx);
+
 /*
- * Opens path in a child process first (and checks every task's values
- * when check_values is set), because HDF5 1.10 can crash or loop on a
- * damaged file.  Returns 1 if the child found the file valid, 0 if it
- * found an error, whose message the child passes back to err_msg() (do
- * not open the file again for it: that would repeat the read the probe
- * isolates), or -1 with err_set() if the child crashed, took more than
- * a minute to open, or could not start.
+ * Opens path in a child process first, then runs check (NULL: none)
+ * there too, because HDF5 1.10 can crash or loop on a damaged file.
+ * Returns 1 if the child found the file valid, 0 if it found an error,
+ * whose message the child passes back to err_msg() (do not open the
+ * file again for it: that would repeat the read the probe isolates),
+ * or -1 with err_set() if the child crashed, took more than a minute
+ * to open, or could not start.
  */
-int features_probe(const char *path, int check_values);
+int features_probe(const char *path, features_check_fn check, void *ctx);
+
+/* A check for features_probe(): every task's values. */
+int features_check_all(struct features *f, void *ctx);
 
 /* Returns the index of the task called name, or -1. */
 int features_find_task(const struct features *f, const char *name);

@@ -1611,7 +1611,17 @@ static void cap_probe_memory(void)
 }
 
 /* Validates path and writes the error message, if any, to fd. */
-static NORETURN void probe_child(const char *path, int check_values, int fd)
+int features_check_all(struct features *f, void *ctx)
+{
+	(void)ctx;
+	for (int t = 0; t < f->n_tasks; t++)
+		if (features_check_task(f, t))
+			return -1;
+	return 0;
+}
+
+static NORETURN void probe_child(const char *path, features_check_fn check,
+				 void *ctx, int fd)
 {
 	struct features *f;
 	int ok;
@@ -1620,9 +1630,7 @@ static NORETURN void probe_child(const char *path, int check_values, int fd)
 	alarm(PROBE_OPEN_SECONDS);
 	f = features_open(path);
 	alarm(0);
-	ok = f != NULL;
-	for (int t = 0; ok && check_values && t < f->n_tasks; t++)
-		ok = features_check_task(f, t) == 0;
+	ok = f != NULL && (!check || check(f, ctx) == 0);
 	if (!ok && write(fd, err_msg(), strlen(err_msg())) < 0)
 		_exit(EXIT_FAILURE_RUN);
 	_exit(ok ? EXIT_OK : EXIT_INPUT);
@@ -1668,7 +1676,7 @@ static int probe_result(const char *path, int status, const char *message)
 	return 0;
 }
 
-int features_probe(const char *path, int check_values)
+int features_probe(const char *path, features_check_fn check, void *ctx)
 {
 	char message[2048];
 	int fds[2], status;
@@ -1683,7 +1691,7 @@ int features_probe(const char *path, int check_values)
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		probe_child(path, check_values, fds[1]);
+		probe_child(path, check, ctx, fds[1]);
 	}
 	close(fds[1]);
 	if (pid > 0)
