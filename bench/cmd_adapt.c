@@ -312,23 +312,27 @@ static void resolve_tasks(struct adapt_args *a, struct features *f,
 	a->c.tasks = indices;
 }
 
+/* The table of results; the loss column is "-" when nothing adapts. */
 static void print_results(const struct features *f,
-			  const struct task_result *r, int n, double seconds)
+			  const struct task_result *r, int n, int adapts,
+			  double seconds)
 {
 	long samples = 0, correct = 0;
 
 	printf("%-24s %8s %9s %10s  %s\n", "task", "samples", "accuracy",
 	       "loss", "status");
 	for (int i = 0; i < n; i++) {
-		char status[48] = "ok";
+		char status[48] = "ok", loss[32] = "-";
 
 		if (r[i].diverged_batch)
 			snprintf(status, sizeof(status), "diverged at batch "
 				 "%ld", r[i].diverged_batch);
-		printf("%-24s %8ld %8.2f%% %10.6f  %s\n",
+		if (adapts)
+			snprintf(loss, sizeof(loss), "%.6f", r[i].loss);
+		printf("%-24s %8ld %8.2f%% %10s  %s\n",
 		       f->tasks[r[i].task].name, r[i].n,
-		       r[i].n ? 100.0 * r[i].correct / r[i].n : 0.0,
-		       r[i].loss, status);
+		       r[i].n ? 100.0 * r[i].correct / r[i].n : 0.0, loss,
+		       status);
 		samples += r[i].n;
 		correct += r[i].correct;
 	}
@@ -380,7 +384,8 @@ int cmd_adapt(int argc, char **argv)
 				   a.save_model ? &f->model : NULL);
 	if (failed)
 		die(EXIT_FAILURE_RUN, "%s", err_msg());
-	print_results(f, results, a.c.n_tasks, now_seconds() - start);
+	print_results(f, results, a.c.n_tasks, a.c.method->adapts,
+		      now_seconds() - start);
 	if ((a.predictions && atomic_commit(&log.af)) ||
 	    (a.save_model && save_model(a.save_model, f)))
 		die(EXIT_FAILURE_RUN, "%s", err_msg());

@@ -95,6 +95,8 @@ int cmd_plan(int argc, char **argv)
 	if (optind < argc - 1)
 		fprintf(stderr, "dembench: error: plan: unexpected argument "
 			"'%s'\n", argv[optind + 1]);
+	if (optind == argc)
+		fputs("dembench: error: plan: missing SUITE.ini\n", stderr);
 	if (optind != argc - 1)
 		return usage(stderr), EXIT_USAGE;
 	if (n < 0 || !getcwd(cwd, sizeof(cwd)))

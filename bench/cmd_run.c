@@ -236,6 +236,8 @@ int cmd_run(int argc, char **argv)
 	if (optind < argc - 1)
 		fprintf(stderr, "dembench: error: run: unexpected argument "
 			"'%s'\n", argv[optind + 1]);
+	if (optind == argc)
+		fputs("dembench: error: run: missing SUITE.ini\n", stderr);
 	if (optind != argc - 1)
 		return usage(stderr), EXIT_USAGE;
 	ss = session_open(argv[optind], out, &rc);

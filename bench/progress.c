@@ -27,9 +27,8 @@ void progress_start(struct progress *pg, const struct session *ss)
 	pg->total = ss->n_pending;
 	pg->start = now_seconds();
 	pg->busy = 0;
-	fprintf(stderr, "dembench: %s: %d runs, %d done before, %d to run, "
-		"results in %s\n", ss->suite->name, ss->n_runs,
-		ss->n_runs - ss->n_pending, ss->n_pending, ss->dir);
+	fprintf(stderr, "dembench: %s: %d of %d runs to run, results in "
+		"%s\n", ss->suite->name, ss->n_pending, ss->n_runs, ss->dir);
 }
 
 /* The time left, from the pace so far: wall time per finished run. */
@@ -67,5 +66,6 @@ void progress_end(struct progress *pg)
 	format_duration(now_seconds() - pg->start, took, sizeof(took));
 	if (pg->tty && pg->total)
 		fputc('\n', stderr);
-	fprintf(stderr, "dembench: %d runs finished in %s\n", pg->done, took);
+	fprintf(stderr, "dembench: %d run%s finished in %s\n", pg->done,
+		pg->done == 1 ? "" : "s", took);
 }

@@ -32,27 +32,57 @@ static void row_label(const struct config_scores *c, char *buf, size_t n)
 		snprintf(buf, n, "%s", c->method);
 }
 
-/* The learning rate of a row, marked when the suite fixed it. */
+/*
+ * Is c's learning rate the largest or the smallest that its method ran
+ * with in its protocol?  The best may then lie outside the grid.
+ */
+static int lr_at_edge(const struct report *r, const struct config_scores *c)
+{
+	double lo = c->lr, hi = c->lr;
+
+	for (int i = 0; i < r->n_configs; i++) {
+		const struct config_scores *o = &r->configs[i];
+
+		if (strcmp(o->method, c->method) ||
+		    strcmp(o->protocol, c->protocol) || o->lr == 0)
+			continue;
+		lo = fmin(lo, o->lr);
+		hi = fmax(hi, o->lr);
+	}
+	return lo < hi && (c->lr == lo || c->lr == hi);
+}
+
+/* The learning rate of a row, marked when fixed or at the grid's edge. */
 static void lr_label(const struct report *r, const struct config_scores *c,
 		     char *buf, size_t n)
 {
 	int m = method_index(r, c->method);
-	int fixed = m >= 0 && r->fixed_lr[m] > 0;
+	const char *mark = m >= 0 && r->fixed_lr[m] > 0 ? " (fixed)" :
+			   lr_at_edge(r, c) ? " (edge)" : "";
 
 	if (c->lr == 0)
 		snprintf(buf, n, "-");
 	else if (report_is_oracle(c->method))
-		snprintf(buf, n, "%g%s, %s", c->lr, fixed ? " (fixed)" : "",
-			 c->tunables);
+		snprintf(buf, n, "%g%s, %s", c->lr, mark, c->tunables);
 	else
-		snprintf(buf, n, "%g%s", c->lr, fixed ? " (fixed)" : "");
+		snprintf(buf, n, "%g%s", c->lr, mark);
 }
 
-static void add_notes(struct table *t, const struct config_scores **rows,
-		      int n)
+static void add_notes(const struct report *r, struct table *t,
+		      const struct config_scores **rows, int n)
 {
-	char note[512] = "";
+	char note[1024] = "";
 	size_t used = 0;
+
+	for (int i = 0; i < n; i++)
+		if (rows[i]->lr > 0 && lr_at_edge(r, rows[i])) {
+			used += (size_t)snprintf(note + used,
+				sizeof(note) - used, "A learning rate marked "
+				"edge is the largest or smallest the method ran "
+				"with: its best may lie outside the suite's "
+				"grid.  ");
+			break;
+		}
 
 	for (int i = 0; i < n; i++)
 		if (rows[i]->diverged) {
@@ -67,7 +97,10 @@ static void add_notes(struct table *t, const struct config_scores **rows,
 			snprintf(note + used, sizeof(note) - used, "%s is an "
 				 "oracle: its tunables were chosen with "
 				 "labels, by the best selection-split accuracy "
-				 "over a grid.", rows[i]->method);
+				 "over a grid, on a stream of the selection "
+				 "split alone at one learning rate, so it can "
+				 "fall below the method it generalises.",
+				 rows[i]->method);
 			break;
 		}
 	if (note[0])
@@ -110,7 +143,7 @@ static struct table *task_table(const struct report *r, const char *proto)
 		}
 	}
 	table_mark_best(t);
-	add_notes(t, rows, n);
+	add_notes(r, t, rows, n);
 	free(rows);
 	return t;
 }
@@ -177,7 +210,7 @@ static struct table *main_table(const struct report *r)
 					    first[i]->tunables));
 	}
 	table_mark_best(t);
-	add_notes(t, first, n[0]);
+	add_notes(r, t, first, n[0]);
 	for (int p = 0; p < np; p++)
 		free(rows[p]);
 	return t;

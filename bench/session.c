@@ -87,15 +87,45 @@ static int write_text(const char *path, const char *text)
 static int claim_settings(const char *path, const char *text)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int rc = write_text(tmp, text);
+	FILE *fp = fopen(tmp, "w");
+	int rc = 0;
 
-	if (!rc && link(tmp, path) != 0 && errno != EEXIST) {
-		err_set("cannot create %s: %s", path, strerror(errno));
-		rc = -1;
+	/* tmp is private until linked, so it is written in place */
+	if (!fp || fputs(text, fp) < 0 || fflush(fp) || fsync(fileno(fp)) ||
+	    link(tmp, path) != 0) {
+		if (errno != EEXIST) {
+			err_set("cannot create %s: %s; make the folder "
+				"writable or choose another with --out", path,
+				strerror(errno));
+			rc = -1;
+		}
 	}
+	if (fp)
+		fclose(fp);
 	unlink(tmp);
 	free(tmp);
 	return rc;
+}
+
+/*
+ * Copies into buf the first line where the settings texts a and b
+ * differ, as "KEY: A here, B in the suite".
+ */
+static void first_difference(const char *have, const char *want,
+			     char *buf, size_t size)
+{
+	while (*have && *want) {
+		size_t lh = strcspn(have, "\n"), lw = strcspn(want, "\n");
+
+		if (lh != lw || strncmp(have, want, lh)) {
+			snprintf(buf, size, "'%.*s' in the folder, '%.*s' in "
+				 "the suite", (int)lh, have, (int)lw, want);
+			return;
+		}
+		have += lh + (have[lh] == '\n');
+		want += lw + (want[lw] == '\n');
+	}
+	snprintf(buf, size, "a setting present in only one of them");
 }
 
 /*
@@ -116,10 +146,17 @@ static int prepare_dir(struct session *ss)
 	if (claim_settings(path, want) < 0)
 		goto out;
 	have = read_text(path);
-	if (!have || strcmp(have, want)) {
-		err_set("%s holds runs made with other settings (compare %s "
-			"with the suite); remove the folder or choose another "
-			"with --out", ss->dir, path);
+	if (!have) {
+		err_set("cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (strcmp(have, want)) {
+		char diff[1024];
+
+		first_difference(have, want, diff, sizeof(diff));
+		err_set("%s holds runs made with other settings (%s: %s); "
+			"remove the folder or choose another with --out",
+			ss->dir, path, diff);
 		goto out;
 	}
 	suite_text = read_text(ss->suite->path);

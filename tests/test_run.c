@@ -230,7 +230,7 @@ static void rerun_resumes(void **state)
 	assert_string_equal(before, after);
 	log_path = xasprintf("%s/stderr.txt", dir);
 	log = slurp(log_path);
-	assert_non_null(strstr(log, "23 done before, 1 to run"));
+	assert_non_null(strstr(log, "1 of 24 runs to run"));
 	free(log);
 	free(log_path);
 	free(before);
