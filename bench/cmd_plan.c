@@ -103,7 +103,7 @@ int cmd_plan(int argc, char **argv)
 		die(EXIT_FAILURE_RUN, "cannot find the current directory or "
 		    "the dembench binary: %s", strerror(errno));
 	exe[n] = '\0';
-	ss = session_open(argv[optind], out, &rc);
+	ss = session_open(argv[optind], out, 1, &rc);
 	if (!ss)
 		return rc;
 	rc = session_advance(ss);

@@ -343,12 +343,13 @@ static int plan_gradual(struct session *ss)
  * crash, hang or exhaust memory on a damaged file (found by fuzzing).
  * Returns 0 if the file is valid or missing, else -1 with the error.
  */
-static int probe_features(struct session *ss)
+static int probe_features(struct session *ss, int check_values)
 {
 	if (!path_exists(ss->suite->data))
 		return 0;
-	return features_probe(ss->suite->data, check_suite_tasks,
-			      ss->suite) == 1 ? 0 : -1;
+	return features_probe(ss->suite->data, check_values ?
+			      check_suite_tasks : NULL, ss->suite) == 1 ?
+	       0 : -1;
 }
 
 /*
@@ -430,13 +431,14 @@ static int check_adaptable(const struct session *ss)
 }
 
 struct session *session_open(const char *suite_path, const char *out,
-			     int *rc)
+			     int check_values, int *rc)
 {
 	struct session *ss = xcalloc(1, sizeof(*ss));
 
 	*rc = EXIT_INPUT;
 	ss->suite = suite_load(suite_path);
-	if (!ss->suite || probe_features(ss) || open_features(ss))
+	if (!ss->suite || probe_features(ss, check_values) ||
+	    open_features(ss))
 		goto fail;
 	ss->n_tasks = suite_tasks(ss->suite, ss->features, &ss->tasks);
 	if (ss->n_tasks < 0 || check_adaptable(ss) || plan_gradual(ss))

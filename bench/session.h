@@ -28,12 +28,13 @@ struct session {
 };
 
 /*
- * Loads the suite, validates the feature file and every selected task,
- * prepares the results folder and lists the pending runs.  On failure
- * prints the error and returns NULL with the exit code in *rc.
+ * Loads the suite, validates the feature file (and the values of every
+ * selected task when check_values is set), prepares the results folder
+ * and lists the pending runs.  On failure prints the error and returns
+ * NULL with the exit code in *rc.
  */
 struct session *session_open(const char *suite_path, const char *out,
-			     int *rc);
+			     int check_values, int *rc);
 void session_close(struct session *ss);
 
 /*
