@@ -31,6 +31,12 @@
 #include "h5util.h"
 #include "util.h"
 
+/*
+ * Ends the message of a read that HDF5 refused on an object that the
+ * file's structure says is there: the bytes themselves are damaged.
+ */
+#define DAMAGED "; the file may be damaged: write it again"
+
 /* Bytes of features read at once by features_check_task(). */
 #define CHECK_CHUNK_BYTES (1 << 20)
 
@@ -173,8 +179,8 @@ static hid_t open_object(const struct features *f, const char *path,
 	}
 	id = H5Oopen(file_id(f), path, H5P_DEFAULT);
 	if (id < 0) {
-		fail(f, path, NULL, "cannot open (%s), expected %s %s",
-		     h5_reason(), id_kind(want), expect);
+		fail(f, path, NULL, "cannot open (%s), expected %s %s"
+		     DAMAGED, h5_reason(), id_kind(want), expect);
 		return H5I_INVALID_HID;
 	}
 	type = H5Iget_type(id);
@@ -222,7 +228,7 @@ static int get_dims(const struct features *f, hid_t id, const char *obj,
 
 	close_id(space);
 	if (rank < 0) {
-		fail(f, obj, attr, "cannot read the dataspace (%s)",
+		fail(f, obj, attr, "cannot read the dataspace (%s)" DAMAGED,
 		     h5_reason());
 		return -1;
 	}
@@ -285,7 +291,7 @@ static char **list_members(const struct features *f, hid_t group,
 		    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC,
 				       i, names[i], (size_t)len + 1,
 				       H5P_DEFAULT) < 0) {
-			fail(f, path, NULL, "cannot read member %llu (%s)",
+			fail(f, path, NULL, "cannot read member %llu (%s)" DAMAGED,
 			     (unsigned long long)i, h5_reason());
 			free_strings(names);
 			return NULL;
@@ -362,7 +368,7 @@ static char **read_strings(const struct features *f, hid_t id,
 	int rc;
 
 	if (ftype < 0 || n < 0 || n > INT_MAX) {
-		fail(f, obj, attr, "cannot read (%s)", h5_reason());
+		fail(f, obj, attr, "cannot read (%s)" DAMAGED, h5_reason());
 		goto cleanup;
 	}
 	if (H5Tget_class(ftype) != H5T_STRING) {
@@ -376,7 +382,7 @@ static char **read_strings(const struct features *f, hid_t id,
 	else
 		rc = read_fixed_strings(id, ftype, (size_t)n, out);
 	if (rc < 0) {
-		fail(f, obj, attr, "cannot read the strings (%s)",
+		fail(f, obj, attr, "cannot read the strings (%s)" DAMAGED,
 		     h5_reason());
 		free_strings(out);
 		out = NULL;
@@ -411,7 +417,7 @@ static hid_t open_attr(const struct features *f, hid_t obj,
 	}
 	attr = H5Aopen(obj, name, H5P_DEFAULT);
 	if (attr < 0)
-		fail(f, path, name, "cannot open (%s)", h5_reason());
+		fail(f, path, name, "cannot open (%s)" DAMAGED, h5_reason());
 	return attr;
 }
 
@@ -483,7 +489,7 @@ static int attr_number(const struct features *f, hid_t obj,
 		goto cleanup;
 	}
 	if (H5Aread(attr, mem, out) < 0) {
-		fail(f, path, name, "cannot read (%s)", h5_reason());
+		fail(f, path, name, "cannot read (%s)" DAMAGED, h5_reason());
 		goto cleanup;
 	}
 	rc = 0;
@@ -1017,7 +1023,7 @@ static float *read_param(const struct features *f, const char *path,
 	x = xmalloc(n * sizeof(*x));
 	if (H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
 		    x) < 0) {
-		fail(f, path, NULL, "cannot read (%s)", h5_reason());
+		fail(f, path, NULL, "cannot read (%s)" DAMAGED, h5_reason());
 		goto fail;
 	}
 	bad = find_non_finite(x, n);
@@ -1457,7 +1463,7 @@ static long chunk_rows(int dim)
 static int read_failed(const struct features *f, const char *path,
 		       long row0, long rows)
 {
-	fail(f, path, NULL, "cannot read rows %ld to %ld (%s)", row0,
+	fail(f, path, NULL, "cannot read rows %ld to %ld (%s)" DAMAGED, row0,
 	     row0 + rows - 1, h5_reason());
 	return -1;
 }

@@ -18,5 +18,5 @@ const char *h5_reason(void)
 
 	reason[0] = '\0';
 	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, reason);
-	return reason;
+	return reason[0] ? reason : "HDF5 gave no reason";
 }

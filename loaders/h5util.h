@@ -6,9 +6,10 @@
 
 /*
  * Returns HDF5's own description of its latest failure, from the
- * innermost frame of its error stack ("" when there is none).  HDF5's
- * automatic error printing is off in dembench, so messages quote this.
- * The text lives until the next call.
+ * innermost frame of its error stack, or "HDF5 gave no reason" when
+ * the stack is empty.  HDF5's automatic error printing is off in
+ * dembench, so messages quote this.  The text lives until the next
+ * call.
  */
 const char *h5_reason(void);
 
