@@ -690,10 +690,15 @@ static void lr_write_levels(FILE *fp, const struct figure *f,
 }
 
 /* Do two curves show the same method and tunables? */
+/*
+ * Do two curves share a key entry?  An oracle's point differs from one
+ * protocol to the next (table.md names it), so its curves share one.
+ */
 static int same_label(const struct lr_curve *a, const struct lr_curve *b)
 {
 	return !strcmp(a->best->method, b->best->method) &&
-		!strcmp(a->best->tunables, b->best->tunables);
+		(report_is_oracle(a->best->method) ||
+		 !strcmp(a->best->tunables, b->best->tunables));
 }
 
 /* Does curve i have something to draw? */
@@ -737,7 +742,11 @@ static void lr_write_element(FILE *fp, const struct figure *f,
 	int point = method_point(fig->r, c->best->method);
 	char label[200];
 
-	config_label(c->best, label, sizeof(label));
+	if (report_is_oracle(c->best->method))
+		snprintf(label, sizeof(label), "%s (oracle)",
+			 c->best->method);
+	else
+		config_label(c->best, label, sizeof(label));
 	if (curve_adapts(c) && key_only)
 		fprintf(fp, "%sNaN with linespoints lw 2 pt %d ps 0.9 "
 			"lc rgb '%s' title ", sep, point, color);
