@@ -108,8 +108,8 @@ static int claim_settings(const char *path, const char *text)
 }
 
 /*
- * Copies into buf the first line where the settings texts a and b
- * differ, as "KEY: A here, B in the suite".
+ * Copies into buf the first line where the folder's settings (have)
+ * and the suite's (want) differ, quoting both.
  */
 static void first_difference(const char *have, const char *want,
 			     char *buf, size_t size)
