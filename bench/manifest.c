@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -29,6 +30,54 @@ int file_crc32(const char *path, unsigned long *crc)
 	while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
 		*crc = crc32(*crc, buf, (uInt)got);
 	fclose(fp);
+	return 0;
+}
+
+/* The identity of a file's contents as the cache line records it. */
+static int file_stamp(const char *path, char *buf, size_t size)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	snprintf(buf, size, "%llu %llu %lld %lld.%09ld",
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec);
+	return 0;
+}
+
+int file_crc32_cached(const char *path, const char *cache,
+		      unsigned long *crc)
+{
+	char stamp[128], line[256], want[160];
+	struct atomic_file af;
+	FILE *fp;
+	int hit = 0;
+
+	if (file_stamp(path, stamp, sizeof(stamp)))
+		return file_crc32(path, crc);
+	fp = fopen(cache, "r");
+	if (fp && fgets(line, sizeof(line), fp) &&
+	    sscanf(line, "%159[^\n]", want) == 1) {
+		char *space = strrchr(want, ' ');
+
+		hit = space && (size_t)(space - want) == strlen(stamp) &&
+		      !strncmp(want, stamp, strlen(stamp)) &&
+		      sscanf(space + 1, "%lx", crc) == 1;
+	}
+	if (fp)
+		fclose(fp);
+	if (hit)
+		return 0;
+	if (file_crc32(path, crc))
+		return -1;
+
+	/* the cache only saves time: failing to write it is no error */
+	if (atomic_open(&af, cache) == 0) {
+		fprintf(af.fp, "%s %08lx\n", stamp, *crc);
+		atomic_commit(&af);
+	}
 	return 0;
 }
 
@@ -83,11 +132,14 @@ static void put_libraries(FILE *fp)
 	fprintf(fp, "%-14s %s\n", "zlib", zlibVersion());
 }
 
-static void put_checksum(FILE *fp, const char *key, const char *path)
+static void put_checksum(FILE *fp, const char *key, const char *path,
+			 const char *cache)
 {
 	unsigned long crc;
+	int rc = cache ? file_crc32_cached(path, cache, &crc) :
+			 file_crc32(path, &crc);
 
-	if (file_crc32(path, &crc) == 0)
+	if (rc == 0)
 		fprintf(fp, "%-14s %s crc32 %08lx\n", key, path, crc);
 	else
 		fprintf(fp, "%-14s %s (unreadable: %s)\n", key, path,
@@ -126,8 +178,8 @@ int manifest_write(const struct session *ss, int argc, char **argv,
 	if (rc)
 		return -1;
 	fprintf(af.fp, "%-14s %s\n", "dembench", DEMBENCH_VERSION);
-	put_checksum(af.fp, "suite", ss->suite->path);
-	put_checksum(af.fp, "data", ss->suite->data);
+	put_checksum(af.fp, "suite", ss->suite->path, NULL);
+	put_checksum(af.fp, "data", ss->suite->data, ss->crc_cache);
 	put_seeds(af.fp, ss->suite);
 	fprintf(af.fp, "%-14s %d\n", "runs", ss->n_runs);
 	put_command(af.fp, argc, argv);

@@ -20,4 +20,13 @@ int manifest_write(const struct session *ss, int argc, char **argv,
 /* CRC-32 of a whole file; 0, or -1 with err_set(). */
 int file_crc32(const char *path, unsigned long *crc);
 
+/*
+ * The same, kept in the file cache beside the file's device, inode,
+ * size and modification time, and read from there while these have not
+ * changed: a 6 GB feature file takes seconds to read, and every run
+ * of a plan opens the suite.
+ */
+int file_crc32_cached(const char *path, const char *cache,
+		      unsigned long *crc);
+
 #endif

@@ -140,7 +140,8 @@ static int prepare_dir(struct session *ss)
 	char *want = NULL, *have = NULL, *suite_text = NULL;
 	int rc = -1;
 
-	if (mkdir_p(ss->runs_dir) || file_crc32(ss->suite->data, &crc))
+	if (mkdir_p(ss->runs_dir) ||
+	    file_crc32_cached(ss->suite->data, ss->crc_cache, &crc))
 		goto out;
 	want = settings_text(ss, crc);
 	if (claim_settings(path, want) < 0)
@@ -447,6 +448,7 @@ struct session *session_open(const char *suite_path, const char *out,
 	ss->dir = out ? xstrdup(out) :
 		xasprintf("results/%s", ss->suite->name);
 	ss->runs_dir = xasprintf("%s/runs", ss->dir);
+	ss->crc_cache = xasprintf("%s/data-crc32.txt", ss->dir);
 	*rc = EXIT_FAILURE_RUN;
 	if (prepare_dir(ss))
 		goto fail;
@@ -472,6 +474,7 @@ void session_close(struct session *ss)
 	suite_free(ss->suite);
 	free(ss->dir);
 	free(ss->runs_dir);
+	free(ss->crc_cache);
 	free(ss->tasks);
 	free(ss->gradual);
 	free(ss->runs);

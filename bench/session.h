@@ -15,6 +15,7 @@ struct session {
 	struct suite *suite;
 	char *dir;		/* results folder */
 	char *runs_dir;		/* dir/runs */
+	char *crc_cache;	/* dir/data-crc32.txt */
 	struct features *features;	/* open only inside a run */
 	int n_tasks;
 	int *tasks;		/* the suite's tasks, in the file's order */
