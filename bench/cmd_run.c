@@ -117,8 +117,11 @@ static int reap_one(struct session *ss, struct slot *slots, int jobs,
 	slots[k].pid = 0;
 	session_remove_temp(ss, pid);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_BUSY) {
-		fprintf(stderr, "dembench: run %s is being run by another "
-			"process; skipped\n", ss->runs[slots[k].run].id);
+		/* one line, not one per run: the end line counts them */
+		if (pg->skipped++ == 0)
+			fprintf(stderr, "dembench: run %s is being run by "
+				"another process; skipping such runs\n",
+				ss->runs[slots[k].run].id);
 		return 0;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {

@@ -27,6 +27,7 @@ void progress_start(struct progress *pg, const struct session *ss)
 	pg->total = ss->n_pending;
 	pg->start = now_seconds();
 	pg->busy = 0;
+	pg->skipped = 0;
 	fprintf(stderr, "dembench: %s: %d of %d runs to run, results in "
 		"%s\n", ss->suite->name, ss->n_pending, ss->n_runs, ss->dir);
 }
@@ -66,6 +67,10 @@ void progress_end(struct progress *pg)
 	format_duration(now_seconds() - pg->start, took, sizeof(took));
 	if (pg->tty && pg->total)
 		fputc('\n', stderr);
-	fprintf(stderr, "dembench: %d run%s finished in %s\n", pg->done,
+	fprintf(stderr, "dembench: %d run%s finished in %s", pg->done,
 		pg->done == 1 ? "" : "s", took);
+	if (pg->skipped)
+		fprintf(stderr, "; %d skipped, being run by another process",
+			pg->skipped);
+	fputc('\n', stderr);
 }

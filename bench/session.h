@@ -81,6 +81,7 @@ void session_remove_temp(const struct session *ss, pid_t pid);
 struct progress {
 	int tty;
 	int done, total;
+	int skipped;		/* runs another process was running */
 	double start, busy;
 };
 void progress_start(struct progress *pg, const struct session *ss);
