@@ -452,7 +452,10 @@ struct session *session_open(const char *suite_path, const char *out,
 	*rc = EXIT_FAILURE_RUN;
 	if (prepare_dir(ss))
 		goto fail;
+	/* the temporary files of processes that died: results in runs/,
+	 * the settings and the CRC cache beside it */
 	remove_temp(ss->runs_dir, 0);
+	remove_temp(ss->dir, 0);
 	list_pending(ss, 0);
 	warn_caveats(ss->suite);
 
