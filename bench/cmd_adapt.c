@@ -27,7 +27,6 @@ struct adapt_args {
 	char *sets[MAX_SETS];
 	int n_sets;
 	struct run_config c;
-	double tunables[METHOD_MAX_TUNABLES];
 };
 
 static const char usage_text[] =
@@ -71,20 +70,6 @@ static double number(const char *option, const char *text, double min,
 
 	if (!*text || *end || !isfinite(v) || v < min || v > max) {
 		char *expected = xasprintf("a number from %g to %g", min, max);
-
-		bad_value(option, text, expected);
-	}
-	return v;
-}
-
-static long whole(const char *option, const char *text, long min, long max)
-{
-	char *end;
-	long v = strtol(text, &end, 10);
-
-	if (!*text || *end || v < min || v > max) {
-		char *expected = xasprintf("a whole number from %ld to %ld",
-					   min, max);
 
 		bad_value(option, text, expected);
 	}
@@ -160,7 +145,8 @@ static int apply_option(struct adapt_args *a, int opt, const char *v,
 		c->optim.lr = number("lr", v, 1e-12, 1e6);
 		return 0;
 	case OPT_BATCH:
-		c->batch_size = (int)whole("batch-size", v, 2, 1 << 20);
+		c->batch_size = (int)option_whole("batch-size", v, 2,
+						  1 << 20);
 		return 0;
 	case OPT_OPTIMIZER:
 		c->optim.kind = keyword("optimizer", v, optim_kind_parse,
@@ -180,10 +166,10 @@ static int apply_option(struct adapt_args *a, int opt, const char *v,
 				    "batchnorm, linear or all");
 		return 0;
 	case OPT_SEED:
-		c->seed = (uint64_t)whole("seed", v, 0, 1L << 53);
+		c->seed = (uint64_t)option_whole("seed", v, 0, 1L << 53);
 		return 0;
 	case OPT_STEPS:
-		hooks->max_batches = whole("steps", v, 1, 1L << 40);
+		hooks->max_batches = option_whole("steps", v, 1, 1L << 40);
 		return 0;
 	case OPT_PREDICTIONS:
 		a->predictions = v;
@@ -195,7 +181,7 @@ static int apply_option(struct adapt_args *a, int opt, const char *v,
 	return -1;
 }
 
-/* Parses the command line into a; an exit code, or -1 to go on. */
+/* Parses the command line into a; returns an exit code, or -1 to go on. */
 static int parse_args(int argc, char **argv, struct adapt_args *a,
 		      struct run_hooks *hooks)
 {
@@ -221,11 +207,11 @@ static int parse_args(int argc, char **argv, struct adapt_args *a,
 	if (!a->c.method)
 		die(EXIT_USAGE, "unknown method '%s'; 'dembench methods' "
 		    "lists them", a->method_name);
-	method_defaults(a->c.method, a->tunables);
+	method_defaults(a->c.method, a->c.tunables);
 	for (int i = 0; i < a->n_sets; i++)
-		if (method_set_tunable(a->c.method, a->sets[i], a->tunables))
+		if (method_set_tunable(a->c.method, a->sets[i],
+				       a->c.tunables))
 			die(EXIT_USAGE, "--set: %s", err_msg());
-	memcpy(a->c.tunables, a->tunables, sizeof(a->tunables));
 	return -1;
 }
 
@@ -261,7 +247,7 @@ static void log_batch(void *ctx, int task, const int32_t *rows,
 	}
 }
 
-/* The probe's check: the values of the tasks to stream. */
+/* Checks the values of the tasks to stream, in the probe process. */
 static int check_named_tasks(struct features *f, void *ctx)
 {
 	const struct adapt_args *a = ctx;
@@ -301,7 +287,7 @@ static struct features *open_checked(const struct adapt_args *a)
 	return f;
 }
 
-/* Resolves the --task names into c->tasks; every task without any. */
+/* Resolves the --task names into c->tasks, or every task without any. */
 static void resolve_tasks(struct adapt_args *a, struct features *f,
 			  int *indices)
 {
@@ -312,7 +298,7 @@ static void resolve_tasks(struct adapt_args *a, struct features *f,
 	a->c.tasks = indices;
 }
 
-/* The table of results; the loss column is "-" when nothing adapts. */
+/* Prints the table of results, with "-" as the loss when nothing adapts. */
 static void print_results(const struct features *f,
 			  const struct task_result *r, int n, int adapts,
 			  double seconds)

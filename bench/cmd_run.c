@@ -187,17 +187,6 @@ static int run_pool(struct session *ss, int jobs)
 	return failed ? EXIT_FAILURE_RUN : EXIT_OK;
 }
 
-static int parse_jobs(const char *text)
-{
-	char *end;
-	long n = strtol(text, &end, 10);
-
-	if (!*text || *end || n < 1 || n > 1024)
-		die(EXIT_USAGE, "--jobs: invalid value '%s'; expected a whole "
-		    "number from 1 to 1024", text);
-	return (int)n;
-}
-
 /*
  * Rejects an empty --out: "" + "/runs" would put the results folder
  * at the root of the file system.
@@ -226,7 +215,7 @@ int cmd_run(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "j:o:h", options, NULL)) != -1) {
 		if (c == 'j')
-			jobs = parse_jobs(optarg);
+			jobs = (int)option_whole("jobs", optarg, 1, 1024);
 		else if (c == 'o')
 			out = parse_out(optarg);
 		else if (c == 'r')

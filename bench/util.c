@@ -42,6 +42,19 @@ static void message(const char *kind, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+long option_whole(const char *option, const char *text, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (!*text || *end || errno || v < min || v > max)
+		die(EXIT_USAGE, "--%s: invalid value '%s'; expected a whole "
+		    "number from %ld to %ld", option, text, min, max);
+	return v;
+}
+
 void die(int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -30,6 +30,13 @@ enum {
 #define NORETURN
 #endif
 
+/*
+ * Returns the whole number in text, the value of --option, or exits with
+ * EXIT_USAGE and a message naming the option when it is not a whole
+ * number from min to max.
+ */
+long option_whole(const char *option, const char *text, long min, long max);
+
 /* Records the message of the latest failure; err_msg() returns it. */
 void err_set(const char *fmt, ...) PRINTF_LIKE(1, 2);
 const char *err_msg(void);

@@ -55,24 +55,14 @@ static int split(char *text, const char **words)
 	return n;
 }
 
-static long whole(const char *option, const char *text, long min, long max)
-{
-	char *end;
-	long v = strtol(text, &end, 10);
-
-	if (!*text || *end || v < min || v > max)
-		die(2, "--%s: invalid value '%s'; expected a whole number "
-		    "from %ld to %ld", option, text, min, max);
-	return v;
-}
-
 static void parse_threads(struct options *o, char *text)
 {
 	const char *words[MAX_LIST];
 
 	o->n_threads = split(text, words);
 	for (int i = 0; i < o->n_threads; i++)
-		o->threads[i] = (int)whole("threads", words[i], 1, 256);
+		o->threads[i] = (int)option_whole("threads", words[i], 1,
+						  256);
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -104,10 +94,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		else if (c == 'j')
 			parse_threads(o, optarg);
 		else if (c == 'b')
-			o->batch_size = (int)whole("batch-size", optarg, 2,
+			o->batch_size = (int)option_whole("batch-size", optarg, 2,
 						   1 << 16);
 		else if (c == 'r')
-			o->repeat = (int)whole("repeat", optarg, 1, 100);
+			o->repeat = (int)option_whole("repeat", optarg, 1, 100);
 		else if (c == 'l')
 			o->lr = atof(optarg);
 		else if (c == 'h')
