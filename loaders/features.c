@@ -32,8 +32,8 @@
 #include "util.h"
 
 /*
- * Ends the message of a read that HDF5 refused on an object that the
- * file's structure says is there: the bytes themselves are damaged.
+ * Ends the message of a failed HDF5 read of an object that the file's
+ * structure lists, because then the stored bytes are damaged.
  */
 #define DAMAGED "; the file may be damaged: write it again"
 
@@ -1399,26 +1399,6 @@ static int task_data_open(struct features *f, int t, struct task_data *d)
 	return 0;
 }
 
-/* Reads rows [row0, row0 + rows) of dset, with cols columns (0 for 1-D). */
-static herr_t read_rows(hid_t dset, hid_t memtype, hsize_t row0,
-			hsize_t rows, hsize_t cols, void *buf)
-{
-	hsize_t start[2] = { row0, 0 };
-	hsize_t count[2] = { rows, cols };
-	int rank = cols ? 2 : 1;
-	hid_t fspace = H5Dget_space(dset);
-	hid_t mspace = H5Screate_simple(rank, count, NULL);
-	herr_t rc = -1;
-
-	if (fspace >= 0 && mspace >= 0 &&
-	    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count,
-				NULL) >= 0)
-		rc = H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, buf);
-	close_id(mspace);
-	close_id(fspace);
-	return rc;
-}
-
 /* Fails on the first NaN or Inf in rows starting at row0 of x. */
 static int scan_values(const struct features *f,
 		       const struct task_data *d, const float *x, long row0,
@@ -1483,7 +1463,7 @@ static int check_label_range(const struct features *f,
 	for (long row0 = 0; row0 < d->n && rc == 0; row0 += step) {
 		long rows = d->n - row0 < step ? d->n - row0 : step;
 
-		if (read_rows(d->labels, H5T_NATIVE_LLONG, (hsize_t)row0,
+		if (h5_read_rows(d->labels, H5T_NATIVE_LLONG, (hsize_t)row0,
 			      (hsize_t)rows, 0, y) < 0)
 			rc = read_failed(f, d->labels_path, row0, rows);
 		else
@@ -1504,7 +1484,7 @@ static int check_data_values(const struct features *f,
 	for (long row0 = 0; row0 < d->n && rc == 0; row0 += step) {
 		long rows = d->n - row0 < step ? d->n - row0 : step;
 
-		if (read_rows(d->data, H5T_NATIVE_FLOAT, (hsize_t)row0,
+		if (h5_read_rows(d->data, H5T_NATIVE_FLOAT, (hsize_t)row0,
 			      (hsize_t)rows, (hsize_t)d->dim, x) < 0)
 			rc = read_failed(f, d->data_path, row0, rows);
 		else

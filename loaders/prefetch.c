@@ -23,6 +23,7 @@
 
 #include <hdf5.h>
 
+#include "h5util.h"
 #include "util.h"
 
 /* Bytes per read: HDF5's default chunk cache, and dembench's chunks. */
@@ -35,28 +36,6 @@ struct prefetch {
 	int dim;
 	atomic_int stop;
 };
-
-/* Reads rows [row0, row0 + rows) into buf, a slab of the dataset. */
-static herr_t read_slab(struct prefetch *p, long row0, long rows,
-			float *buf)
-{
-	hsize_t start[2] = { (hsize_t)row0, 0 };
-	hsize_t count[2] = { (hsize_t)rows, (hsize_t)p->dim };
-	hid_t fspace = H5Dget_space(p->dset);
-	hid_t mspace = H5Screate_simple(2, count, NULL);
-	herr_t rc = -1;
-
-	if (fspace >= 0 && mspace >= 0 &&
-	    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count,
-				NULL) >= 0)
-		rc = H5Dread(p->dset, H5T_NATIVE_FLOAT, mspace, fspace,
-			     H5P_DEFAULT, buf);
-	if (mspace >= 0)
-		H5Sclose(mspace);
-	if (fspace >= 0)
-		H5Sclose(fspace);
-	return rc;
-}
 
 static void *read_ahead(void *arg)
 {
@@ -71,7 +50,8 @@ static void *read_ahead(void *arg)
 		long rows = p->n - row0 < step ? p->n - row0 : step;
 
 		/* a failure is the loader's to report, when it reads */
-		if (read_slab(p, row0, rows, buf) < 0)
+		if (h5_read_rows(p->dset, H5T_NATIVE_FLOAT, (hsize_t)row0,
+				 (hsize_t)rows, (hsize_t)p->dim, buf) < 0)
 			break;
 	}
 	free(buf);
