@@ -263,7 +263,7 @@ static void warn_caveats(const struct suite *s)
 }
 
 /* Checks every selected task's values once, before any run starts. */
-/* The probe's check: the values of every task the suite selects. */
+/* Checks the values of every task the suite selects, in the probe. */
 static int check_suite_tasks(struct features *f, void *ctx)
 {
 	const struct suite *s = ctx;
@@ -408,19 +408,11 @@ static int open_features(struct session *ss)
 static int check_adaptable(const struct session *ss)
 {
 	const struct suite *s = ss->suite;
-	struct tail *t;
-	int adapts = 0, n_params;
+	int adapts = 0;
 
 	for (int i = 0; i < s->n_methods; i++)
 		adapts |= s->methods[i].method->adapts;
-	if (!adapts)
-		return 0;
-	t = tail_create(&ss->features->model, 2, s->params);
-	if (!t)
-		return -1;
-	n_params = t->n_params;
-	tail_free(t);
-	if (n_params)
+	if (!adapts || tail_spec_adapts(&ss->features->model, s->params))
 		return 0;
 	err_set("%s: params = %s, but the tail of %s has no such "
 		"parameters, so no method would adapt; set params to %s, or "

@@ -105,6 +105,14 @@ static int adapted(enum layer_kind kind, enum param_set which)
 	return 0;
 }
 
+int tail_spec_adapts(const struct tail_spec *spec, enum param_set which)
+{
+	for (int i = 0; i < spec->n_layers; i++)
+		if (adapted(spec->layers[i].kind, which))
+			return 1;
+	return 0;
+}
+
 static void add_param(struct tail *t, real *v, real *g, size_t n, int layer,
 		      const char *name)
 {

@@ -50,6 +50,9 @@ enum param_set {
 	PARAMS_ALL
 };
 
+/* Does any layer of spec have parameters that the set which adapts? */
+int tail_spec_adapts(const struct tail_spec *spec, enum param_set which);
+
 /* Parses "batchnorm", "linear" or "all"; -1 if unknown. */
 int param_set_parse(const char *s);
 const char *param_set_name(enum param_set set);
