@@ -96,8 +96,8 @@ double cadf_reward_l1(const double *z, int classes, double *work)
 
 /*
  * In a run the anchor is the logits themselves, so one softmax serves
- * the loss, the gradient and delta; gradcheck perturbs the logits with
- * the anchor fixed, and then delta needs the anchor's own softmax.
+ * the loss, the gradient and delta.  The gradient check moves the
+ * logits with the anchor fixed, so there delta needs its own softmax.
  */
 double mec_loss_grad(const struct method_batch *b, double *grad,
 		     int normalise)

@@ -32,10 +32,10 @@ const char *protocol_name(enum protocol p);
 #define SELECTION_FRACTION 0.2
 
 /*
- * Optional observers of a run, for "dembench adapt" and the benchmarks:
- * scored() sees every batch's rows (indices into the task), the task's
- * labels [n] and the batch's pre-update outputs [batch x classes];
- * max_batches > 0 stops each task after that many batches.
+ * Optional observers of a run, for "dembench adapt" and the benchmarks.
+ * scored() receives every batch's rows (indices into the task), the
+ * task's labels [n] and the batch's pre-update outputs [batch x
+ * classes].  max_batches > 0 stops each task after that many batches.
  */
 struct run_hooks {
 	void (*scored)(void *ctx, int task, const int32_t *rows,

@@ -51,11 +51,11 @@ typedef int (*features_check_fn)(struct features *f, void *ctx);
 /*
  * Opens path in a child process first, then runs check (NULL: none)
  * there too, because HDF5 1.10 can crash or loop on a damaged file.
- * Returns 1 if the child found the file valid, 0 if it found an error,
- * whose message the child passes back to err_msg() (do not open the
- * file again for it: that would repeat the read the probe isolates),
- * or -1 with err_set() if the child crashed, took more than a minute
- * to open, or could not start.
+ * Returns 1 if the child found the file valid.  Returns 0 if it found
+ * an error, and the child passes its message back to err_msg(); do not
+ * open the file again for the message, because that repeats the read
+ * the probe isolates.  Returns -1 with err_set() if the child crashed,
+ * took more than a minute to open, or could not start.
  */
 int features_probe(const char *path, features_check_fn check, void *ctx);
 
@@ -73,10 +73,11 @@ int features_find_task(const struct features *f, const char *name);
 int features_load_task(struct features *f, int t, float **x, int32_t **y);
 
 /*
- * As features_load_task(), into the caller's x [n x dim] and y [n], so
- * that a run reuses one buffer for all its tasks: the kernel zeroes
- * every page of a fresh allocation, 0.2 s or more for a task of
- * ResNet-50 features.  features_task_fits() checks n x dim first.
+ * Reads task t as features_load_task() does, into the caller's
+ * x [n x dim] and y [n], so that a run reuses one buffer for all its
+ * tasks.  The kernel zeroes every page of a fresh allocation, which
+ * took 0.2 s or more for a task of 50,000 x 2048 features here.
+ * features_task_fits() checks that n x dim fits in memory.
  */
 int features_read_task(struct features *f, int t, float *x, int32_t *y);
 int features_task_fits(const struct features *f, int t);

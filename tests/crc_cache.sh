@@ -1,7 +1,7 @@
 #!/bin/sh
-# The data file's CRC-32 is kept in the results folder and reused while
-# the file's device, inode, size and time stay the same; a data file
-# written again is still told apart from the one the results came from.
+# The data file's CRC-32 is cached in the results folder and reused
+# while the file's device, inode, size and time stay the same.  A data
+# file written again is still detected as different.
 set -u
 . "$(dirname "$0")/lib/tap.sh"
 build=${BUILD:-build}
